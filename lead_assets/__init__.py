@@ -1,0 +1,1 @@
+"""lead_assets: scheduled B2B lead enrichment as Dagster assets."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lead-assets`` console script, one module each."""

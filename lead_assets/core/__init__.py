@@ -1,0 +1,1 @@
+"""Pure logic: parsing, normalizing, matching, scoring, planning. No Dagster, no HTTP."""

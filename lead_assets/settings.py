@@ -1,0 +1,126 @@
+"""Configuration resolved from the environment, in one place.
+
+Every knob of lead_assets is an environment variable (see the README's configuration table).
+Nothing here imports Dagster or opens a connection; it only resolves values and defaults, so the
+CLI, the Dagster resources and the tests all agree on what "the configured warehouse" means.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The project root (the folder holding ``pyproject.toml``) when running from a checkout.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def state_dir() -> Path:
+    """Folder for local state (SQLite warehouse, DAGSTER_HOME, landing folder, outbox).
+
+    ``LEAD_ASSETS_STATE_DIR``; default ``.state/`` in the project root (git-ignored).
+    """
+    return Path(os.environ.get("LEAD_ASSETS_STATE_DIR") or PROJECT_ROOT / ".state").resolve()
+
+
+def database_url() -> str:
+    """Warehouse URL: ``LEAD_ASSETS_DATABASE_URL``, default a SQLite file in the state folder."""
+    url = os.environ.get("LEAD_ASSETS_DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite:///{state_dir() / 'warehouse.sqlite'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg 3, which the warehouse uses for COPY.
+
+    ``postgres://`` and bare ``postgresql://`` both become ``postgresql+psycopg://`` so that the
+    meaning of the URL does not depend on which SQLAlchemy release is installed.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def landing_dir() -> Path:
+    """Folder watched by the file-drop sensor (``LEAD_ASSETS_LANDING_DIR``)."""
+    return Path(os.environ.get("LEAD_ASSETS_LANDING_DIR") or state_dir() / "landing").resolve()
+
+
+def outbox_dir() -> Path:
+    """Folder that receives the per-batch exports (``LEAD_ASSETS_OUTBOX_DIR``)."""
+    return Path(os.environ.get("LEAD_ASSETS_OUTBOX_DIR") or state_dir() / "outbox").resolve()
+
+
+def dagster_home() -> Path:
+    """``DAGSTER_HOME``; default ``<state>/dagster_home`` (SQLite instance storage)."""
+    return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster_home").resolve()
+
+
+def mask_secret(value: str | None) -> str:
+    """Show that a secret is set without revealing it: ``'te…(12 chars)'`` or ``'<unset>'``."""
+    if not value:
+        return "<unset>"
+    return f"{value[:2]}…({len(value)} chars)"
+
+
+def mask_url_password(url: str) -> str:
+    """Replace the password of a database URL with ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy understands: show nothing sensitive
+        return "<unparseable URL>"
+
+
+@dataclass(frozen=True)
+class EnvVarDoc:
+    """One documented environment variable (the README's configuration table mirrors this)."""
+
+    name: str
+    default: str
+    secret: bool
+    help: str
+
+
+ENV_VARS: tuple[EnvVarDoc, ...] = (
+    EnvVarDoc("LEAD_ASSETS_STATE_DIR", ".state/ in the project", False, "local state folder"),
+    EnvVarDoc("LEAD_ASSETS_DATABASE_URL", "sqlite:///<state>/warehouse.sqlite", True, "warehouse"),
+    EnvVarDoc("LEAD_ASSETS_LANDING_DIR", "<state>/landing", False, "folder the file-drop sensor watches"),
+    EnvVarDoc("LEAD_ASSETS_OUTBOX_DIR", "<state>/outbox", False, "per-batch exports"),
+    EnvVarDoc("DAGSTER_HOME", "<state>/dagster_home", False, "Dagster instance folder"),
+    EnvVarDoc("DAGSTER_PG_URL", "unset (SQLite instance)", True, "PostgreSQL URL for Dagster storage"),
+    EnvVarDoc("GENERECT_API_KEY", "unset", True, "Generect API key"),
+    EnvVarDoc("GENERECT_BASE_URL", "https://api.generect.com", False, "Generect base URL"),
+    EnvVarDoc("LEEDRUSH_EMAIL", "unset", True, "Leedrush login"),
+    EnvVarDoc("LEEDRUSH_PASSWORD", "unset", True, "Leedrush password"),
+    EnvVarDoc("LEEDRUSH_BASE_URL", "https://leedrush.com", False, "Leedrush base URL"),
+    EnvVarDoc("LEEDRUSH_PLAN", "read from the subscription", False, "Leedrush plan override"),
+)
+
+
+def resolved_environment() -> list[tuple[str, str]]:
+    """Every documented variable with its resolved value, secrets masked (for ``doctor``)."""
+    rows: list[tuple[str, str]] = []
+    for var in ENV_VARS:
+        raw = os.environ.get(var.name)
+        if var.name == "LEAD_ASSETS_DATABASE_URL":
+            shown = mask_url_password(database_url())
+        elif var.name == "DAGSTER_PG_URL" and raw:
+            shown = mask_url_password(raw)
+        elif var.secret:
+            shown = mask_secret(raw)
+        elif var.name == "LEAD_ASSETS_STATE_DIR":
+            shown = str(state_dir())
+        elif var.name == "LEAD_ASSETS_LANDING_DIR":
+            shown = str(landing_dir())
+        elif var.name == "LEAD_ASSETS_OUTBOX_DIR":
+            shown = str(outbox_dir())
+        elif var.name == "DAGSTER_HOME":
+            shown = str(dagster_home())
+        else:
+            shown = raw or f"(default) {var.default}"
+        rows.append((var.name, shown))
+    return rows
