@@ -1,0 +1,119 @@
+"""The same warehouse suite on SQLite and PostgreSQL (``warehouse`` is parametrized)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from lead_assets.warehouse import apply_migrations, make_engine, read_partition, replace_partition
+from lead_assets.warehouse.migrations import applied_versions, discover
+from lead_assets.warehouse.partitions import count_partition
+
+ASSET_TABLES = {"raw_uploads", "standardized_leads", "enriched_leads", "deduplicated_accounts", "qualified_leads"}
+
+
+def _raw_rows(batch_key: str, n: int, note: str = "") -> pd.DataFrame:
+    now = datetime.now(UTC)
+    return pd.DataFrame(
+        {
+            "row_id": [f"f1:{i}" for i in range(1, n + 1)],
+            "file_id": "f1",
+            "file_name": "leads.csv",
+            "line_no": list(range(2, n + 2)),
+            "source": "file",
+            "raw_json": [f'{{"Email": "a{i}@x.com", "note": "{note}"}}' for i in range(n)],
+            "parse_error": None,
+            "loaded_at": now,
+        }
+    )
+
+
+def test_migrations_create_asset_tables(warehouse: Engine) -> None:
+    tables = set(inspect(warehouse).get_table_names())
+    assert ASSET_TABLES <= tables
+    assert {"spend_ledger", "api_cache", "seen_files", "lead_batches", "schema_migrations"} <= tables
+    assert applied_versions(warehouse) == {m.version for m in discover()}
+
+
+def test_migrations_applied_twice_change_nothing(warehouse: Engine) -> None:
+    before = {t: [c["name"] for c in inspect(warehouse).get_columns(t)] for t in inspect(warehouse).get_table_names()}
+    assert apply_migrations(warehouse) == []
+    after = {t: [c["name"] for c in inspect(warehouse).get_columns(t)] for t in inspect(warehouse).get_table_names()}
+    assert before == after
+    with warehouse.connect() as conn:
+        n = conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one()
+    assert n == len(discover())
+
+
+def test_concurrent_appliers_apply_each_migration_once(warehouse_url: str) -> None:
+    engines = [make_engine(warehouse_url) for _ in range(3)]
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def apply(engine: Engine) -> None:
+        try:
+            results.append(apply_migrations(engine))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=apply, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    applied = sorted(v for r in results for v in r)
+    assert applied == [m.version for m in discover()]
+    for e in engines:
+        e.dispose()
+
+
+def test_partition_rewritten_twice_leaves_one_copy(warehouse: Engine) -> None:
+    replace_partition(warehouse, "raw_uploads", "b1", _raw_rows("b1", 50, "first"))
+    replace_partition(warehouse, "raw_uploads", "b2", _raw_rows("b2", 7))
+    replace_partition(warehouse, "raw_uploads", "b1", _raw_rows("b1", 40, "second"))
+    assert count_partition(warehouse, "raw_uploads", "b1") == 40
+    assert count_partition(warehouse, "raw_uploads", "b2") == 7  # other partitions untouched
+    got = read_partition(warehouse, "raw_uploads", "b1")
+    assert got["raw_json"].str.contains("second").all()
+    assert got["parse_error"].isna().all()
+
+
+def test_failed_rewrite_keeps_the_old_rows(warehouse: Engine) -> None:
+    replace_partition(warehouse, "raw_uploads", "b1", _raw_rows("b1", 5))
+    bad = _raw_rows("b1", 5)
+    bad.loc[3, "row_id"] = bad.loc[2, "row_id"]  # primary-key clash mid-load
+    with pytest.raises(Exception):  # noqa: B017 - driver-specific integrity error
+        replace_partition(warehouse, "raw_uploads", "b1", bad)
+    assert count_partition(warehouse, "raw_uploads", "b1") == 5
+
+
+def test_values_round_trip(warehouse: Engine) -> None:
+    frame = pd.DataFrame(
+        {
+            "row_id": ["r1", "r2"],
+            "source": "file",
+            "status": ["ok", "rejected"],
+            "reasons": ["", "no_contact_identity"],
+            "first_name": ["Zoë", None],
+            "email_is_role": [True, False],
+            "phone_e164": ["+14155550100", None],
+            "standardized_at": [datetime(2026, 11, 22, 6, 30, tzinfo=UTC)] * 2,
+        }
+    )
+    replace_partition(warehouse, "standardized_leads", "b9", frame)
+    got = read_partition(warehouse, "standardized_leads", "b9").sort_values("row_id").reset_index(drop=True)
+    assert got.loc[0, "first_name"] == "Zoë"
+    assert got.loc[0, "reasons"] == ""  # empty string stays empty, not NULL
+    assert got.loc[1, "first_name"] is None
+    assert bool(got.loc[0, "email_is_role"]) is True and bool(got.loc[1, "email_is_role"]) is False
+    assert pd.Timestamp(got.loc[0, "standardized_at"]).strftime("%Y-%m-%d %H:%M") == "2026-11-22 06:30"
+
+
+def test_unknown_column_is_refused(warehouse: Engine) -> None:
+    with pytest.raises(ValueError, match="no column"):
+        replace_partition(warehouse, "raw_uploads", "b1", _raw_rows("b1", 1).assign(bogus=1))
