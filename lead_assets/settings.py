@@ -58,6 +58,30 @@ def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster_home").resolve()
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def max_batch_rows() -> int:
+    """Largest lead batch cut from one file (``LEAD_ASSETS_BATCH_ROWS``).
+
+    Default 25,000: the Leedrush Starter plan's maximum rows per batch, and large enough that
+    Dagster's per-run overhead (seconds) stays small next to the work.
+    """
+    return _int_env("LEAD_ASSETS_BATCH_ROWS", 25_000)
+
+
+def max_file_bytes() -> int:
+    """Files above this size are quarantined (``LEAD_ASSETS_MAX_FILE_BYTES``, default 2 GB)."""
+    return _int_env("LEAD_ASSETS_MAX_FILE_BYTES", 2_000_000_000)
+
+
 def mask_secret(value: str | None) -> str:
     """Show that a secret is set without revealing it: ``'te…(12 chars)'`` or ``'<unset>'``."""
     if not value:
@@ -88,10 +112,18 @@ class EnvVarDoc:
 ENV_VARS: tuple[EnvVarDoc, ...] = (
     EnvVarDoc("LEAD_ASSETS_STATE_DIR", ".state/ in the project", False, "local state folder"),
     EnvVarDoc("LEAD_ASSETS_DATABASE_URL", "sqlite:///<state>/warehouse.sqlite", True, "warehouse"),
-    EnvVarDoc("LEAD_ASSETS_LANDING_DIR", "<state>/landing", False, "folder the file-drop sensor watches"),
+    EnvVarDoc(
+        "LEAD_ASSETS_LANDING_DIR", "<state>/landing", False, "folder the file-drop sensor watches"
+    ),
     EnvVarDoc("LEAD_ASSETS_OUTBOX_DIR", "<state>/outbox", False, "per-batch exports"),
+    EnvVarDoc("LEAD_ASSETS_BATCH_ROWS", "25000", False, "largest lead batch cut from one file"),
+    EnvVarDoc("LEAD_ASSETS_MAX_FILE_BYTES", "2000000000", False, "larger files are quarantined"),
     EnvVarDoc("DAGSTER_HOME", "<state>/dagster_home", False, "Dagster instance folder"),
-    EnvVarDoc("DAGSTER_PG_URL", "unset (SQLite instance)", True, "PostgreSQL URL for Dagster storage"),
+    EnvVarDoc("DAGSTER_PG_HOST", "unset", False, "Dagster storage host (production dagster.yaml)"),
+    EnvVarDoc("DAGSTER_PG_PORT", "unset", False, "Dagster storage port"),
+    EnvVarDoc("DAGSTER_PG_USER", "unset", False, "Dagster storage user"),
+    EnvVarDoc("DAGSTER_PG_PASSWORD", "unset", True, "Dagster storage password"),
+    EnvVarDoc("DAGSTER_PG_DB", "unset", False, "Dagster storage database"),
     EnvVarDoc("GENERECT_API_KEY", "unset", True, "Generect API key"),
     EnvVarDoc("GENERECT_BASE_URL", "https://api.generect.com", False, "Generect base URL"),
     EnvVarDoc("LEEDRUSH_EMAIL", "unset", True, "Leedrush login"),
@@ -108,8 +140,6 @@ def resolved_environment() -> list[tuple[str, str]]:
         raw = os.environ.get(var.name)
         if var.name == "LEAD_ASSETS_DATABASE_URL":
             shown = mask_url_password(database_url())
-        elif var.name == "DAGSTER_PG_URL" and raw:
-            shown = mask_url_password(raw)
         elif var.secret:
             shown = mask_secret(raw)
         elif var.name == "LEAD_ASSETS_STATE_DIR":

@@ -22,7 +22,10 @@ _PG_RESULTS = {"passed": 0, "failed": 0, "server": ""}
 def isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Point every lead_assets folder at a temporary state dir for the whole session."""
     state = tmp_path_factory.mktemp("state")
-    saved = {k: os.environ.get(k) for k in ("LEAD_ASSETS_STATE_DIR", "LEAD_ASSETS_DATABASE_URL", "DAGSTER_HOME")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("LEAD_ASSETS_STATE_DIR", "LEAD_ASSETS_DATABASE_URL", "DAGSTER_HOME")
+    }
     os.environ["LEAD_ASSETS_STATE_DIR"] = str(state)
     os.environ.pop("LEAD_ASSETS_DATABASE_URL", None)
     os.environ.pop("DAGSTER_HOME", None)
@@ -42,7 +45,9 @@ def pg_server() -> Iterator[str]:
     """
     configured = os.environ.get("LEAD_ASSETS_TEST_PG_URL")
     if configured:
-        _PG_RESULTS["server"] = f"configured server {make_url(configured).render_as_string(hide_password=True)}"
+        _PG_RESULTS["server"] = (
+            f"configured server {make_url(configured).render_as_string(hide_password=True)}"
+        )
         yield configured
         return
     try:
@@ -65,8 +70,10 @@ def create_database(server_url: str, prefix: str) -> str:
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_admin_dsn(server_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False
+    return (
+        make_url(server_url)
+        .set(drivername="postgresql+psycopg", database=name)
+        .render_as_string(hide_password=False)
     )
 
 

@@ -36,12 +36,16 @@ def find_bindir() -> Path | None:
         return Path(initdb).parent
     pg_config = shutil.which("pg_config")
     if pg_config:
-        bindir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
+        bindir = Path(
+            subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
+        )
         if (bindir / "initdb").exists():
             return bindir
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return Path(candidates[-1]).parent if candidates else None
 
@@ -83,7 +87,9 @@ class ThrowawayCluster:
             shutil.chown(root, "postgres", "postgres")
         cluster = cls(bindir, root, _free_port(), as_root)
         data = root / "data"
-        res = cluster._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        res = cluster._run(
+            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
         if res.returncode != 0:
             shutil.rmtree(root, ignore_errors=True)
             raise PostgresUnavailable(f"initdb failed: {res.stderr.strip() or res.stdout.strip()}")
@@ -91,7 +97,19 @@ class ThrowawayCluster:
             f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        res = cluster._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "-t", "60", "start")
+        res = cluster._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if res.returncode != 0:
             log = (root / "log").read_text() if (root / "log").exists() else ""
             shutil.rmtree(root, ignore_errors=True)

@@ -93,7 +93,9 @@ def apply_migrations(engine: Engine, directory: Path | None = None) -> list[int]
             for statement in migration.statements():
                 conn.exec_driver_sql(statement)
             conn.execute(
-                text("INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"),
+                text(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"
+                ),
                 {"v": migration.version, "n": migration.name, "t": datetime.now(UTC)},
             )
             applied_now.append(migration.version)

@@ -13,7 +13,13 @@ from lead_assets.warehouse import apply_migrations, make_engine, read_partition,
 from lead_assets.warehouse.migrations import applied_versions, discover
 from lead_assets.warehouse.partitions import count_partition
 
-ASSET_TABLES = {"raw_uploads", "standardized_leads", "enriched_leads", "deduplicated_accounts", "qualified_leads"}
+ASSET_TABLES = {
+    "raw_uploads",
+    "standardized_leads",
+    "enriched_leads",
+    "deduplicated_accounts",
+    "qualified_leads",
+}
 
 
 def _raw_rows(batch_key: str, n: int, note: str = "") -> pd.DataFrame:
@@ -34,15 +40,27 @@ def _raw_rows(batch_key: str, n: int, note: str = "") -> pd.DataFrame:
 
 def test_migrations_create_asset_tables(warehouse: Engine) -> None:
     tables = set(inspect(warehouse).get_table_names())
-    assert ASSET_TABLES <= tables
-    assert {"spend_ledger", "api_cache", "seen_files", "lead_batches", "schema_migrations"} <= tables
+    assert tables >= ASSET_TABLES
+    assert {
+        "spend_ledger",
+        "api_cache",
+        "seen_files",
+        "lead_batches",
+        "schema_migrations",
+    } <= tables
     assert applied_versions(warehouse) == {m.version for m in discover()}
 
 
 def test_migrations_applied_twice_change_nothing(warehouse: Engine) -> None:
-    before = {t: [c["name"] for c in inspect(warehouse).get_columns(t)] for t in inspect(warehouse).get_table_names()}
+    before = {
+        t: [c["name"] for c in inspect(warehouse).get_columns(t)]
+        for t in inspect(warehouse).get_table_names()
+    }
     assert apply_migrations(warehouse) == []
-    after = {t: [c["name"] for c in inspect(warehouse).get_columns(t)] for t in inspect(warehouse).get_table_names()}
+    after = {
+        t: [c["name"] for c in inspect(warehouse).get_columns(t)]
+        for t in inspect(warehouse).get_table_names()
+    }
     assert before == after
     with warehouse.connect() as conn:
         n = conn.execute(text("SELECT COUNT(*) FROM schema_migrations")).scalar_one()
@@ -106,12 +124,18 @@ def test_values_round_trip(warehouse: Engine) -> None:
         }
     )
     replace_partition(warehouse, "standardized_leads", "b9", frame)
-    got = read_partition(warehouse, "standardized_leads", "b9").sort_values("row_id").reset_index(drop=True)
+    got = (
+        read_partition(warehouse, "standardized_leads", "b9")
+        .sort_values("row_id")
+        .reset_index(drop=True)
+    )
     assert got.loc[0, "first_name"] == "Zoë"
     assert got.loc[0, "reasons"] == ""  # empty string stays empty, not NULL
     assert got.loc[1, "first_name"] is None
     assert bool(got.loc[0, "email_is_role"]) is True and bool(got.loc[1, "email_is_role"]) is False
-    assert pd.Timestamp(got.loc[0, "standardized_at"]).strftime("%Y-%m-%d %H:%M") == "2026-11-22 06:30"
+    assert (
+        pd.Timestamp(got.loc[0, "standardized_at"]).strftime("%Y-%m-%d %H:%M") == "2026-11-22 06:30"
+    )
 
 
 def test_unknown_column_is_refused(warehouse: Engine) -> None:

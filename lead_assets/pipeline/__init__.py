@@ -1,0 +1,1 @@
+"""Pipeline steps shared by the Dagster assets, the sensors and the CLI (warehouse + core; no Dagster)."""

@@ -1,0 +1,235 @@
+"""The landing folder: decide which dropped files are complete, register their batches, and move
+them to ``archive/`` (or ``quarantine/`` with a reason file).
+
+Shared by the file-drop sensor and ``lead-assets run`` so both take exactly the same decisions.
+A file's identity is its path plus its content hash; a version already registered is never
+processed twice, and a changed file (new hash) is processed once more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from lead_assets.pipeline.batch_registry import LeadBatch, file_version_seen, record_file_version
+
+ARCHIVE = "archive"
+QUARANTINE = "quarantine"
+DONE_SUFFIX = ".done"
+# Names that writers use while a file is still being written, and our own side files.
+_IGNORED_SUFFIXES = (DONE_SUFFIX, ".tmp", ".part", ".partial", ".crdownload", ".reason.txt", ".swp")
+
+
+@dataclass
+class RegisteredFile:
+    """A file version that became one or more lead batches."""
+
+    path: Path
+    archived_to: Path
+    content_hash: str
+    batches: list[LeadBatch]
+
+
+@dataclass
+class QuarantinedFile:
+    """A file that could not be used, with the reason shown to the user."""
+
+    path: Path
+    moved_to: Path
+    reason_code: str
+    reason: str
+
+
+@dataclass
+class LandingScan:
+    """What one pass over the landing folder decided."""
+
+    registered: list[RegisteredFile] = field(default_factory=list)
+    quarantined: list[QuarantinedFile] = field(default_factory=list)
+    duplicates: list[Path] = field(default_factory=list)
+    #: Files seen but not yet complete: name -> [size, mtime_ns]; this is the sensor cursor.
+    pending: dict[str, list[int]] = field(default_factory=dict)
+    #: Complete files left for the next pass because this pass used its budget.
+    deferred: int = 0
+
+
+def _is_candidate(entry: os.DirEntry[str]) -> bool:
+    name = entry.name
+    return (
+        entry.is_file(follow_symlinks=False)
+        and not name.startswith(".")
+        and not name.endswith(_IGNORED_SUFFIXES)
+    )
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file's bytes, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stem(name: str) -> str:
+    stem = name
+    for ext in (".gz", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"):
+        if stem.lower().endswith(ext):
+            stem = stem[: -len(ext)]
+    return stem
+
+
+def batch_key(created: datetime, stem: str, index: int) -> str:
+    """Immutable, sortable, readable partition key: ``2026-11-22T0630Z-leads_q4-0003``."""
+    slug = re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_")[:40] or "file"
+    return f"{created.astimezone(UTC):%Y-%m-%dT%H%MZ}-{slug}-{index:04d}"
+
+
+def split_rows(n_rows: int, max_rows: int) -> list[tuple[int, int]]:
+    """1-based inclusive row ranges of at most ``max_rows`` covering ``n_rows`` rows."""
+    if n_rows <= 0:
+        return []
+    return [(start, min(start + max_rows - 1, n_rows)) for start in range(1, n_rows + 1, max_rows)]
+
+
+def _unique_target(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    n = 1
+    while target.exists():
+        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
+        n += 1
+    return target
+
+
+def _quarantine(path: Path, landing: Path, code: str, reason: str) -> QuarantinedFile:
+    target = _unique_target(landing / QUARANTINE, path.name)
+    os.replace(path, target)
+    target.with_name(target.name + ".reason.txt").write_text(f"{code}: {reason}\n")
+    _remove_marker(path)
+    return QuarantinedFile(path, target, code, reason)
+
+
+def _remove_marker(path: Path) -> None:
+    marker = path.with_name(path.name + DONE_SUFFIX)
+    if marker.exists():
+        marker.unlink()
+
+
+def scan_landing(
+    landing: Path,
+    engine: Engine,
+    pending: dict[str, list[int]],
+    *,
+    now: datetime,
+    max_batch_rows: int,
+    max_files: int = 50,
+    max_bytes: int = 2_000_000_000,
+    all_complete: bool = False,
+) -> LandingScan:
+    """One pass over ``landing``.
+
+    A file is complete when a ``<name>.done`` marker exists, when its size and mtime are the same
+    as on the previous pass (``pending``), or when ``all_complete`` (files given on the command
+    line). At most ``max_files`` complete files are handled per pass so a sensor tick stays short
+    even with thousands of files present; the rest are handled on the next passes.
+    """
+    from lead_assets.pipeline.reading import FileUnusable, count_records
+
+    result = LandingScan()
+    if not landing.is_dir():
+        return result
+    with os.scandir(landing) as it:
+        entries = sorted((e for e in it if _is_candidate(e)), key=lambda e: e.name)
+    names = {e.name for e in entries}
+    handled = 0
+    for entry in entries:
+        st = entry.stat(follow_symlinks=False)
+        observation = [st.st_size, st.st_mtime_ns]
+        complete = (
+            all_complete
+            or (entry.name + DONE_SUFFIX) in _markers(landing, names, entry.name)
+            or pending.get(entry.name) == observation
+        )
+        if not complete:
+            result.pending[entry.name] = observation
+            continue
+        if handled >= max_files:
+            result.pending[entry.name] = observation
+            result.deferred += 1
+            continue
+        handled += 1
+        path = Path(entry.path)
+        digest = content_hash(path)
+        archived = landing / ARCHIVE / f"{digest[:16]}-{path.name}"
+        if file_version_seen(engine, str(path), digest) is not None:
+            # Same path, same bytes: this version was handled already. Tidy it away.
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, archived)
+            _remove_marker(path)
+            result.duplicates.append(path)
+            continue
+        try:
+            if st.st_size > max_bytes:
+                raise FileUnusable(
+                    "file_too_large",
+                    f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
+                    "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
+                )
+            n_rows = count_records(path)
+        except FileUnusable as exc:
+            q = _quarantine(path, landing, exc.code, exc.message)
+            record_file_version(
+                engine,
+                path=str(path),
+                content_hash=digest,
+                size_bytes=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                state="quarantined",
+                reason=f"{exc.code}: {exc.message}",
+                batches=[],
+            )
+            result.quarantined.append(q)
+            continue
+        batches = [
+            LeadBatch(
+                batch_key=batch_key(now, _stem(path.name), i + 1),
+                source="file",
+                origin=str(archived),
+                file_id=digest,
+                row_start=start,
+                row_end=end,
+                rows_expected=end - start + 1,
+                state="registered",
+            )
+            for i, (start, end) in enumerate(split_rows(n_rows, max_batch_rows))
+        ]
+        # Record first, then move: after a crash in between, the next pass finds the version
+        # already registered and only finishes the move.
+        record_file_version(
+            engine,
+            path=str(path),
+            content_hash=digest,
+            size_bytes=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            state="registered",
+            reason=None,
+            batches=batches,
+        )
+        archived.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, archived)
+        _remove_marker(path)
+        result.registered.append(RegisteredFile(path, archived, digest, batches))
+    return result
+
+
+def _markers(landing: Path, names: set[str], name: str) -> set[str]:
+    # Markers are ignored as candidates, so check the folder for the one we need.
+    marker = name + DONE_SUFFIX
+    return {marker} if (landing / marker).exists() else set()

@@ -1,0 +1,1 @@
+"""Dagster resources: thin typed wrappers that hand out clients and engines."""

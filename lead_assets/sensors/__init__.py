@@ -1,0 +1,1 @@
+"""Sensors: file drop, Generect counts, Leedrush batch status, credits."""

@@ -1,0 +1,97 @@
+"""The file-drop sensor: new or changed files in the landing folder become lead batches."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from lead_assets.jobs import ingest_job
+from lead_assets.partitions import lead_batches
+from lead_assets.pipeline.batch_registry import batches_in_state
+from lead_assets.pipeline.landing import scan_landing
+from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.settings import landing_dir, max_batch_rows, max_file_bytes
+
+
+def ingest_run_key(batch_key: str) -> str:
+    """The run key names the work (one batch's ingestion), never the attempt."""
+    return f"ingest:{batch_key}"
+
+
+def landing_sensor_result(
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    cursor: str | None,
+    *,
+    now: datetime | None = None,
+    all_complete: bool = False,
+) -> tuple[dg.SensorResult, dict]:
+    """Scan the landing folder and return the sensor result plus a summary of what happened.
+
+    Batches registered earlier whose run was never requested (the daemon died between the
+    warehouse commit and the tick's end, when the cursor is not saved) are requested again with
+    the same run keys; Dagster drops run keys it has already launched, so this is idempotent.
+    """
+    engine = warehouse.engine()
+    pending = json.loads(cursor) if cursor else {}
+    scan = scan_landing(
+        landing_dir(),
+        engine,
+        pending,
+        now=now or datetime.now(UTC),
+        max_batch_rows=max_batch_rows(),
+        max_bytes=max_file_bytes(),
+        all_complete=all_complete,
+    )
+    waiting = batches_in_state(engine, "registered")
+    existing = set(instance.get_dynamic_partitions(lead_batches.name))
+    new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]
+    run_requests = [
+        dg.RunRequest(
+            run_key=ingest_run_key(b.batch_key),
+            partition_key=b.batch_key,
+            tags={"lead_assets/source": b.source, "lead_assets/origin": os.path.basename(b.origin)},
+        )
+        for b in waiting
+    ]
+    summary = {
+        "registered": [str(r.path) for r in scan.registered],
+        "quarantined": [(str(q.path), q.reason) for q in scan.quarantined],
+        "duplicates": [str(p) for p in scan.duplicates],
+        "pending": len(scan.pending),
+        "deferred": scan.deferred,
+        "batches": [b.batch_key for r in scan.registered for b in r.batches],
+    }
+    result = dg.SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[lead_batches.build_add_request(new_keys)] if new_keys else [],
+        cursor=json.dumps(scan.pending, sort_keys=True),
+    )
+    return result, summary
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches LEAD_ASSETS_LANDING_DIR. A file is taken once it is complete (unchanged across two "
+        "ticks, or a <name>.done marker), split into lead batches (dynamic partitions) and moved to "
+        "archive/; unusable files go to quarantine/ with a reason file."
+    ),
+)
+def file_drop_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult:
+    """Register new file versions as lead batches and request one ingestion run per batch."""
+    result, summary = landing_sensor_result(context.instance, warehouse, context.cursor)
+    for path, reason in summary["quarantined"]:
+        context.log.warning(f"quarantined {os.path.basename(path)}: {reason}")
+    if summary["batches"]:
+        context.log.info(
+            f"registered {len(summary['batches'])} batch(es): {', '.join(summary['batches'])}"
+        )
+    return result

@@ -1,0 +1,248 @@
+"""The spend ledger and the response cache, in the warehouse.
+
+Every paid call is *reserved* before it is sent (with an estimate), then *settled* with the
+vendor's reported charge, *released* when it certainly was not billed, or marked *unknown* when
+the outcome cannot be known (a timeout after the request left). Budgets are checked at
+reservation time, inside a transaction that serializes concurrent reservers (an advisory lock on
+PostgreSQL, an IMMEDIATE transaction on SQLite), so two runs cannot both squeeze under a budget.
+
+The cache answers a repeated request (same vendor, operation and normalized request key) within
+its TTL, so a retry, re-run, backfill or re-drop never buys the same answer twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, text
+
+from lead_assets.clients.errors import BudgetExceededError
+from lead_assets.warehouse.engine import write_transaction
+
+_PG_BUDGET_LOCK = 0x1EAD_B0D6
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Budgets:
+    """Spending limits, in vendor units. ``None`` means no limit of that kind."""
+
+    usd_per_run: float | None = None
+    usd_per_day: float | None = None
+    #: Per unit, what may still be spent this run before touching the reserve
+    #: (vendor balance minus the configured reserve, read when the run starts).
+    available: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SpendLedger:
+    """A :class:`lead_assets.clients.spend.SpendHook` backed by the ``spend_ledger`` table."""
+
+    engine: Engine
+    run_id: str | None = None
+    batch_key: str | None = None
+    budgets: Budgets = field(default_factory=Budgets)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- SpendHook -------------------------------------------------------------------------
+    def reserve(
+        self, *, vendor: str, operation: str, request_key: str, estimate: float, unit: str
+    ) -> str:
+        """Check budgets and record the intended spend; raise BudgetExceededError to refuse."""
+        rid = uuid.uuid4().hex
+        now = _now()
+        with self._lock, write_transaction(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_BUDGET_LOCK})
+            self._check_budgets(conn, unit, estimate, now)
+            conn.execute(
+                text(
+                    "INSERT INTO spend_ledger (id, vendor, operation, request_key, estimate, amount,"
+                    " unit, state, run_id, batch_key, detail, created_at, updated_at) VALUES"
+                    " (:id, :v, :o, :k, :e, 0, :u, 'reserved', :r, :b, NULL, :t, :t)"
+                ),
+                {
+                    "id": rid,
+                    "v": vendor,
+                    "o": operation,
+                    "k": request_key,
+                    "e": estimate,
+                    "u": unit,
+                    "r": self.run_id,
+                    "b": self.batch_key,
+                    "t": now,
+                },
+            )
+        return rid
+
+    def settle(self, reservation_id: str, amount: float) -> None:
+        """Record the vendor's charge for a reserved call."""
+        self._update(reservation_id, "settled", amount=float(amount))
+
+    def release(self, reservation_id: str, reason: str) -> None:
+        """The call was certainly not billed."""
+        self._update(reservation_id, "released", detail=reason)
+
+    def mark_unknown(self, reservation_id: str, reason: str) -> None:
+        """The call may have been billed; keep the estimate counted until reconciled."""
+        self._update(reservation_id, "unknown", detail=reason)
+
+    # -- async jobs --------------------------------------------------------------------------
+    def mark_submitted(self, reservation_id: str, job_ref: str) -> None:
+        """An asynchronous paid job was accepted (e.g. a Generect bulk job id): a re-run polls it
+        instead of buying it again."""
+        self._update(reservation_id, "submitted", detail=job_ref)
+
+    def open_job(self, vendor: str, operation: str, request_key: str) -> tuple[str, str] | None:
+        """(reservation id, job ref) of a submitted, unsettled job for this exact request."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT id, detail FROM spend_ledger WHERE vendor = :v AND operation = :o AND"
+                    " request_key = :k AND state = 'submitted' ORDER BY created_at DESC"
+                ),
+                {"v": vendor, "o": operation, "k": request_key},
+            ).first()
+        return (row[0], row[1]) if row else None
+
+    # -- internals ---------------------------------------------------------------------------
+    def _update(
+        self, rid: str, state: str, *, amount: float | None = None, detail: str | None = None
+    ) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                text(
+                    "UPDATE spend_ledger SET state = :s, amount = COALESCE(:a, amount),"
+                    " detail = COALESCE(:d, detail), updated_at = :t WHERE id = :id"
+                ),
+                {"s": state, "a": amount, "d": detail, "t": _now(), "id": rid},
+            )
+
+    def _check_budgets(self, conn: Connection, unit: str, estimate: float, now: datetime) -> None:
+        committed_sql = (
+            "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN amount ELSE estimate END), 0)"
+            " FROM spend_ledger WHERE unit = :u AND state IN ('settled', 'reserved', 'unknown',"
+            " 'submitted')"
+        )
+        b = self.budgets
+        if unit in b.available and self.run_id is not None:
+            spent = conn.execute(
+                text(committed_sql + " AND run_id = :r"), {"u": unit, "r": self.run_id}
+            ).scalar_one()
+            if spent + estimate > b.available[unit] + 1e-9:
+                raise BudgetExceededError(
+                    f"{unit} left above the reserve ({b.available[unit]:.4f}) would be exceeded: "
+                    f"{spent:.4f} committed in this run + {estimate:.4f} for the next call"
+                )
+        if unit != "usd":
+            return
+        if b.usd_per_run is not None and self.run_id is not None:
+            spent = conn.execute(
+                text(committed_sql + " AND run_id = :r"), {"u": unit, "r": self.run_id}
+            ).scalar_one()
+            if spent + estimate > b.usd_per_run + 1e-9:
+                raise BudgetExceededError(
+                    f"run budget of ${b.usd_per_run:.2f} would be exceeded: ${spent:.4f} committed "
+                    f"in this run + ${estimate:.4f} for the next call (LEAD_ASSETS_BUDGET_USD_PER_RUN)"
+                )
+        if b.usd_per_day is not None:
+            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            spent = conn.execute(
+                text(committed_sql + " AND created_at >= :d"), {"u": unit, "d": day_start}
+            ).scalar_one()
+            if spent + estimate > b.usd_per_day + 1e-9:
+                raise BudgetExceededError(
+                    f"daily budget of ${b.usd_per_day:.2f} would be exceeded: ${spent:.4f} committed "
+                    f"today (UTC) + ${estimate:.4f} for the next call (LEAD_ASSETS_BUDGET_USD_PER_DAY)"
+                )
+
+
+def ledger_totals(
+    engine: Engine, *, run_id: str | None = None, batch_key: str | None = None
+) -> dict[str, float]:
+    """Settled spend per unit (``usd``, ``credits``), optionally for one run or batch."""
+    sql = "SELECT unit, COALESCE(SUM(amount), 0) FROM spend_ledger WHERE state = 'settled'"
+    params: dict[str, str] = {}
+    if run_id is not None:
+        sql += " AND run_id = :r"
+        params["r"] = run_id
+    if batch_key is not None:
+        sql += " AND batch_key = :b"
+        params["b"] = batch_key
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql + " GROUP BY unit"), params).all()
+    return {unit: float(total) for unit, total in rows}
+
+
+@dataclass
+class ResponseCache:
+    """Answers of paid calls keyed by (vendor, operation, normalized request key), with a TTL."""
+
+    engine: Engine
+
+    def get_many(
+        self, vendor: str, operation: str, keys: list[str], *, now: datetime | None = None
+    ) -> dict[str, object]:
+        """Cached, unexpired answers for ``keys`` (missing keys are simply absent)."""
+        now = now or _now()
+        found: dict[str, object] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                params = {f"k{i}": k for i, k in enumerate(chunk)}
+                placeholders = ", ".join(f":k{i}" for i in range(len(chunk)))
+                rows = conn.execute(
+                    text(
+                        "SELECT request_key, response_json FROM api_cache WHERE vendor = :v AND"
+                        f" operation = :o AND expires_at > :now AND request_key IN ({placeholders})"
+                    ),
+                    {"v": vendor, "o": operation, "now": now, **params},
+                ).all()
+                found.update({k: json.loads(v) for k, v in rows})
+        return found
+
+    def put_many(
+        self,
+        vendor: str,
+        operation: str,
+        answers: dict[str, object],
+        *,
+        ttl: timedelta,
+        amount_each: dict[str, float] | None = None,
+        unit: str = "usd",
+    ) -> None:
+        """Store answers (replacing older ones for the same keys)."""
+        if not answers:
+            return
+        now = _now()
+        with write_transaction(self.engine) as conn:
+            for key, value in answers.items():
+                conn.execute(
+                    text(
+                        "DELETE FROM api_cache WHERE vendor = :v AND operation = :o AND request_key = :k"
+                    ),
+                    {"v": vendor, "o": operation, "k": key},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO api_cache (vendor, operation, request_key, response_json, amount,"
+                        " unit, created_at, expires_at) VALUES (:v, :o, :k, :r, :a, :u, :t, :x)"
+                    ),
+                    {
+                        "v": vendor,
+                        "o": operation,
+                        "k": key,
+                        "r": json.dumps(value, default=str),
+                        "a": (amount_each or {}).get(key, 0.0),
+                        "u": unit,
+                        "t": now,
+                        "x": now + ttl,
+                    },
+                )
