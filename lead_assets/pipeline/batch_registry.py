@@ -179,6 +179,36 @@ def batches_in_state(engine: Engine, *states: str) -> list[LeadBatch]:
     return [LeadBatch(*r) for r in rows]
 
 
+def load_observations(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Landing files seen on earlier passes but not yet complete: path -> (size, mtime_ns)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT path, size_bytes, mtime_ns FROM landing_observations")
+        ).all()
+    return {path: (int(size), int(mtime)) for path, size, mtime in rows}
+
+
+def save_observations(engine: Engine, observations: dict[str, tuple[int, int]]) -> None:
+    """Replace the stored observations with ``observations`` (only what changed is written)."""
+    current = load_observations(engine)
+    gone = [p for p in current if p not in observations]
+    changed = {p: o for p, o in observations.items() if current.get(p) != o}
+    if not gone and not changed:
+        return
+    now = _now()
+    with write_transaction(engine) as conn:
+        for path in [*gone, *changed]:
+            conn.execute(text("DELETE FROM landing_observations WHERE path = :p"), {"p": path})
+        if changed:
+            conn.execute(
+                text(
+                    "INSERT INTO landing_observations (path, size_bytes, mtime_ns, observed_at)"
+                    " VALUES (:p, :s, :m, :t)"
+                ),
+                [{"p": p, "s": s, "m": m, "t": now} for p, (s, m) in changed.items()],
+            )
+
+
 def set_batch_state(engine: Engine, batch_key: str, state: str, detail: str | None = None) -> None:
     """Move a batch to ``state`` (registered, ingested, submitted, waiting_credits, done, failed)."""
     with write_transaction(engine) as conn:

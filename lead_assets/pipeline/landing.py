@@ -17,7 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from lead_assets.pipeline.batch_registry import LeadBatch, file_version_seen, record_file_version
+from lead_assets.pipeline.batch_registry import (
+    LeadBatch,
+    file_version_seen,
+    load_observations,
+    record_file_version,
+    save_observations,
+)
 
 ARCHIVE = "archive"
 QUARANTINE = "quarantine"
@@ -53,8 +59,8 @@ class LandingScan:
     registered: list[RegisteredFile] = field(default_factory=list)
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     duplicates: list[Path] = field(default_factory=list)
-    #: Files seen but not yet complete: name -> [size, mtime_ns]; this is the sensor cursor.
-    pending: dict[str, list[int]] = field(default_factory=dict)
+    #: Files seen but not yet complete (or left for a later pass): name -> (size, mtime_ns).
+    pending: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Complete files left for the next pass because this pass used its budget.
     deferred: int = 0
 
@@ -125,37 +131,43 @@ def _remove_marker(path: Path) -> None:
 def scan_landing(
     landing: Path,
     engine: Engine,
-    pending: dict[str, list[int]],
     *,
     now: datetime,
     max_batch_rows: int,
     max_files: int = 50,
     max_bytes: int = 2_000_000_000,
     all_complete: bool = False,
+    only: set[str] | None = None,
 ) -> LandingScan:
     """One pass over ``landing``.
 
     A file is complete when a ``<name>.done`` marker exists, when its size and mtime are the same
-    as on the previous pass (``pending``), or when ``all_complete`` (files given on the command
-    line). At most ``max_files`` complete files are handled per pass so a sensor tick stays short
-    even with thousands of files present; the rest are handled on the next passes.
+    as on the previous pass (observations kept in the warehouse), or when ``all_complete`` (files
+    given on the command line). At most ``max_files`` complete files are handled per pass so a
+    sensor tick stays short even with thousands of files present; the rest wait for later passes.
+    ``only`` restricts the pass to the given file names.
     """
-    from lead_assets.pipeline.reading import FileUnusable, count_records
+    from lead_assets.pipeline.reading import FileUnusable, stage_file, staged_path
 
     result = LandingScan()
     if not landing.is_dir():
         return result
     with os.scandir(landing) as it:
-        entries = sorted((e for e in it if _is_candidate(e)), key=lambda e: e.name)
-    names = {e.name for e in entries}
+        entries = sorted(
+            (e for e in it if _is_candidate(e) and (only is None or e.name in only)),
+            key=lambda e: e.name,
+        )
+    with os.scandir(landing) as it:
+        markers = {e.name for e in it if e.name.endswith(DONE_SUFFIX)}
+    previous = load_observations(engine)
     handled = 0
     for entry in entries:
         st = entry.stat(follow_symlinks=False)
-        observation = [st.st_size, st.st_mtime_ns]
+        observation = (st.st_size, st.st_mtime_ns)
         complete = (
             all_complete
-            or (entry.name + DONE_SUFFIX) in _markers(landing, names, entry.name)
-            or pending.get(entry.name) == observation
+            or (entry.name + DONE_SUFFIX) in markers
+            or previous.get(entry.name) == observation
         )
         if not complete:
             result.pending[entry.name] = observation
@@ -182,7 +194,7 @@ def scan_landing(
                     f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
                     "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
                 )
-            n_rows = count_records(path)
+            n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
         except FileUnusable as exc:
             q = _quarantine(path, landing, exc.code, exc.message)
             record_file_version(
@@ -226,10 +238,6 @@ def scan_landing(
         os.replace(path, archived)
         _remove_marker(path)
         result.registered.append(RegisteredFile(path, archived, digest, batches))
+    if only is None:
+        save_observations(engine, result.pending)
     return result
-
-
-def _markers(landing: Path, names: set[str], name: str) -> set[str]:
-    # Markers are ignored as candidates, so check the folder for the one we need.
-    marker = name + DONE_SUFFIX
-    return {marker} if (landing / marker).exists() else set()

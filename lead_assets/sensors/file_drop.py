@@ -1,7 +1,5 @@
 """The file-drop sensor: new or changed files in the landing folder become lead batches."""
 
-from __future__ import annotations
-
 import json
 import os
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ def landing_sensor_result(
     *,
     now: datetime | None = None,
     all_complete: bool = False,
+    only: set[str] | None = None,
 ) -> tuple[dg.SensorResult, dict]:
     """Scan the landing folder and return the sensor result plus a summary of what happened.
 
@@ -36,15 +35,14 @@ def landing_sensor_result(
     the same run keys; Dagster drops run keys it has already launched, so this is idempotent.
     """
     engine = warehouse.engine()
-    pending = json.loads(cursor) if cursor else {}
     scan = scan_landing(
         landing_dir(),
         engine,
-        pending,
         now=now or datetime.now(UTC),
         max_batch_rows=max_batch_rows(),
         max_bytes=max_file_bytes(),
         all_complete=all_complete,
+        only=only,
     )
     waiting = batches_in_state(engine, "registered")
     existing = set(instance.get_dynamic_partitions(lead_batches.name))
@@ -68,7 +66,9 @@ def landing_sensor_result(
     result = dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[lead_batches.build_add_request(new_keys)] if new_keys else [],
-        cursor=json.dumps(scan.pending, sort_keys=True),
+        # The cursor only counts passes: observations and seen versions live in the warehouse,
+        # because a cursor is stored with every tick record (design notes).
+        cursor=json.dumps({"passes": (json.loads(cursor)["passes"] if cursor else 0) + 1}),
     )
     return result, summary
 

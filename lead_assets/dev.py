@@ -1,0 +1,60 @@
+"""``make dev``: the Dagster UI at http://127.0.0.1:3000 with the daemon, so sensors and schedules
+tick. With no vendor keys configured, the local sandbox is started too and the resources point
+at it, so a fresh clone is fully clickable without spending anything."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from lead_assets.instance import ensure_dagster_home
+from lead_assets.settings import PROJECT_ROOT, landing_dir
+
+SANDBOX_ENV = {
+    "GENERECT_API_KEY": "test_sandbox",
+    "GENERECT_BASE_URL": "http://127.0.0.1:8701",
+    "LEEDRUSH_EMAIL": "demo@example.com",
+    "LEEDRUSH_PASSWORD": "demo-password",
+    "LEEDRUSH_BASE_URL": "http://127.0.0.1:8702",
+}
+
+
+def use_sandbox_if_unconfigured() -> subprocess.Popen | None:
+    """Start ``lead-assets sandbox`` and point the vendor variables at it when no key is set."""
+    if os.environ.get("GENERECT_API_KEY") or os.environ.get("LEEDRUSH_EMAIL"):
+        return None
+    os.environ.update(SANDBOX_ENV)
+    print("No vendor keys configured: starting the local sandbox (Generect :8701, Leedrush :8702).")
+    return subprocess.Popen([sys.executable, "-m", "lead_assets.cli", "sandbox"])
+
+
+def main() -> int:
+    """Run ``dagster dev`` on the workspace until interrupted."""
+    home = ensure_dagster_home()
+    landing_dir().mkdir(parents=True, exist_ok=True)
+    sandbox = use_sandbox_if_unconfigured()
+    print(f"DAGSTER_HOME={home}\nDrop lead files into {landing_dir()}\nUI: http://127.0.0.1:3000")
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    cmd = [
+        dagster,
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "3000",
+    ]
+    try:
+        return subprocess.call(cmd, cwd=PROJECT_ROOT)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Ingestion steps behind the raw_uploads and standardized_leads assets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
+from lead_assets.pipeline.reading import read_staged, staged_path
+from lead_assets.warehouse import read_partition, replace_partition
+
+
+@dataclass
+class RawLoadStats:
+    """What ``raw_uploads`` wrote for one batch."""
+
+    batch_key: str
+    source: str
+    origin: str
+    rows: int
+    malformed: int
+
+    def summary(self) -> dict[str, object]:
+        """Figures for the UI; the origin is a file name, never row content."""
+        return {
+            "rows": self.rows,
+            "malformed_rows": self.malformed,
+            "source": self.source,
+            "origin": Path(self.origin).name,
+        }
+
+
+@dataclass
+class StandardizeStats:
+    """What ``standardized_leads`` wrote for one batch."""
+
+    batch_key: str
+    rows_in: int
+    ok: int
+    rejected: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    fill_rates: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, object]:
+        """Row counts, rejection reasons and fill rate per field."""
+        out: dict[str, object] = {
+            "rows_in": self.rows_in,
+            "ok": self.ok,
+            "rejected": self.rejected,
+            "rejection_reasons": dict(self.reasons),
+        }
+        for name, rate in sorted(self.fill_rates.items()):
+            out[f"fill_rate/{name}"] = round(rate, 4)
+        return out
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_raw_uploads(engine: Engine, batch_key: str) -> RawLoadStats:
+    """Write the batch's input rows verbatim to ``raw_uploads`` (idempotent per partition)."""
+    batch = get_batch(engine, batch_key)
+    if batch.source == "file":
+        archived = Path(batch.origin)
+        staged = staged_path(archived)
+        if not staged.exists():
+            raise FileNotFoundError(
+                f"the staged rows of {archived.name} are missing ({staged}); drop the file again "
+                "to re-register it"
+            )
+        rows = read_staged(staged, batch.row_start or 1, batch.row_end or 1)
+        file_id = batch.file_id or ""
+        frame = pd.DataFrame(
+            {
+                "row_id": file_id[:16] + ":" + rows["line_no"].astype(str),
+                "file_id": file_id,
+                "file_name": archived.name.split("-", 1)[-1],
+                "line_no": rows["line_no"],
+                "source": "file",
+                "raw_json": rows["raw_json"],
+                "parse_error": rows["parse_error"],
+                "loaded_at": _now(),
+            }
+        )
+    else:
+        from lead_assets.pipeline.prospecting import icp_raw_rows
+
+        frame = icp_raw_rows(engine, batch_key)
+    replace_partition(engine, "raw_uploads", batch_key, frame)
+    return RawLoadStats(
+        batch_key=batch_key,
+        source=batch.source,
+        origin=batch.origin,
+        rows=len(frame),
+        malformed=int(frame["parse_error"].notna().sum()),
+    )
+
+
+def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
+    """Decode ``raw_json`` and rename each file's headers to canonical lead fields."""
+    from lead_assets.core.headers import map_headers
+
+    records = [json.loads(v) for v in raw["raw_json"]]
+    headers: list[str] = []
+    seen: set[str] = set()
+    for record in records:
+        for key in record:
+            if key not in seen:
+                seen.add(key)
+                headers.append(key)
+    mapping = map_headers(headers)
+    canonical = pd.DataFrame.from_records(records, columns=headers).rename(columns=mapping)
+    # Two source headers can map to one field (e.g. "Email" and "Work Email"): keep the first
+    # non-empty value in header order.
+    if canonical.columns.duplicated().any():
+        canonical = canonical.T.groupby(level=0, sort=False).first().T
+    keep = [c for c in canonical.columns if c in set(mapping.values())]
+    canonical = canonical[keep]
+    canonical.insert(0, "row_id", raw["row_id"].to_numpy())
+    canonical["parse_error"] = raw["parse_error"].to_numpy()
+    canonical["source"] = raw["source"].to_numpy()
+    return canonical
+
+
+def standardize_batch(engine: Engine, batch_key: str) -> StandardizeStats:
+    """Standardize the batch's raw rows into ``standardized_leads`` (idempotent per partition)."""
+    from lead_assets.core.standardize import standardize_rows
+
+    raw = read_partition(engine, "raw_uploads", batch_key)
+    canonical = raw_frame_to_canonical(raw)
+    source = str(raw["source"].iloc[0]) if len(raw) else "file"
+    result = standardize_rows(canonical, batch_key=batch_key, source=source)
+    frame = result.frame.assign(standardized_at=_now())
+    replace_partition(engine, "standardized_leads", batch_key, frame)
+    set_batch_state(engine, batch_key, "ingested")
+    stats = result.stats
+    return StandardizeStats(
+        batch_key=batch_key,
+        rows_in=len(raw),
+        ok=int((frame["status"] == "ok").sum()),
+        rejected=int((frame["status"] == "rejected").sum()),
+        reasons=dict(stats.reasons),
+        fill_rates=dict(stats.fill_rates),
+    )
