@@ -15,8 +15,6 @@ All run in process: single-asset batch steps gain ~40 % throughput over the mult
 
 import dagster as dg
 
-from lead_assets.partitions import lead_batches
-
 INGEST_ASSETS = ("raw_uploads", "standardized_leads")
 ENRICH_ASSETS = ("generect_enrichment", "leedrush_submission")
 COLLECT_ASSETS = (
@@ -30,7 +28,6 @@ COLLECT_ASSETS = (
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets(*INGEST_ASSETS),
-    partitions_def=lead_batches,
     executor_def=dg.in_process_executor,
     description="Parse a lead batch and standardize it (no vendor calls).",
 )
@@ -38,7 +35,6 @@ ingest_job = dg.define_asset_job(
 prospect_job = dg.define_asset_job(
     "prospect_job",
     selection=dg.AssetSelection.assets("icp_prospects", *INGEST_ASSETS),
-    partitions_def=lead_batches,
     executor_def=dg.in_process_executor,
     description="Pull new ICP leads from Generect (paid, budget-capped) and standardize them.",
 )
@@ -46,7 +42,6 @@ prospect_job = dg.define_asset_job(
 enrich_job = dg.define_asset_job(
     "enrich_job",
     selection=dg.AssetSelection.assets(*ENRICH_ASSETS),
-    partitions_def=lead_batches,
     executor_def=dg.in_process_executor,
     description="Spend on a batch: Generect email find/validate/company enrich, Leedrush submit.",
 )
@@ -54,7 +49,6 @@ enrich_job = dg.define_asset_job(
 collect_job = dg.define_asset_job(
     "collect_job",
     selection=dg.AssetSelection.assets(*COLLECT_ASSETS),
-    partitions_def=lead_batches,
     executor_def=dg.in_process_executor,
     description="Merge vendor results, resolve entities, score and export a batch.",
 )

@@ -31,6 +31,7 @@ def raw_uploads(
     kinds={"python", "sql"},
     deps=[raw_uploads],
     metadata={"warehouse_table": "standardized_leads"},
+    check_specs=[dg.AssetCheckSpec("rows_in_equals_ok_plus_rejected", asset="standardized_leads")],
 )
 def standardized_leads(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -40,5 +41,14 @@ def standardized_leads(
     rows_in = ok + rejected."""
     stats = ingest.standardize_batch(warehouse.engine(), context.partition_key)
     for reason, count in stats.reasons.items():
-        context.log.info(f"{count} row(s) with reason {reason}")
-    return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
+        context.log.info(f"{count} row(s) rejected: {reason}")
+    return dg.MaterializeResult(
+        metadata=to_metadata(stats.summary()),
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="rows_in_equals_ok_plus_rejected",
+                passed=stats.rows_in == stats.ok + stats.rejected,
+                metadata={"rows_in": stats.rows_in, "ok": stats.ok, "rejected": stats.rejected},
+            )
+        ],
+    )

@@ -91,10 +91,15 @@ def _stem(name: str) -> str:
     return stem
 
 
-def batch_key(created: datetime, stem: str, index: int) -> str:
-    """Immutable, sortable, readable partition key: ``2026-11-22T0630Z-leads_q4-0003``."""
+def batch_key(created: datetime, stem: str, index: int, version: str = "") -> str:
+    """Immutable, sortable, readable partition key: ``2026-11-22T0630Z-leads_q4-3fa2c1-0003``.
+
+    Time first (sorting), then the file's stem (reading), then six hex digits of the content hash
+    so two versions of one file dropped in the same minute never share a key, then the sequence.
+    """
     slug = re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_")[:40] or "file"
-    return f"{created.astimezone(UTC):%Y-%m-%dT%H%MZ}-{slug}-{index:04d}"
+    tag = f"-{version[:6]}" if version else ""
+    return f"{created.astimezone(UTC):%Y-%m-%dT%H%MZ}-{slug}{tag}-{index:04d}"
 
 
 def split_rows(n_rows: int, max_rows: int) -> list[tuple[int, int]]:
@@ -211,7 +216,7 @@ def scan_landing(
             continue
         batches = [
             LeadBatch(
-                batch_key=batch_key(now, _stem(path.name), i + 1),
+                batch_key=batch_key(now, _stem(path.name), i + 1, digest),
                 source="file",
                 origin=str(archived),
                 file_id=digest,

@@ -62,6 +62,9 @@ def landing_sensor_result(
         "pending": len(scan.pending),
         "deferred": scan.deferred,
         "batches": [b.batch_key for r in scan.registered for b in r.batches],
+        "registered_batches": {
+            str(r.path): [b.batch_key for b in r.batches] for r in scan.registered
+        },
     }
     result = dg.SensorResult(
         run_requests=run_requests,

@@ -12,7 +12,9 @@ import pytest
 @pytest.fixture
 def sqlite_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     """A real (SQLite-backed) Dagster instance in a temporary DAGSTER_HOME."""
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as instance:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
         yield instance
 
 

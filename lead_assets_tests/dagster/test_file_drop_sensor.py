@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -48,7 +49,7 @@ def test_partial_file_waits_one_tick_then_runs(sqlite_instance, landing: Path, w
     assert len(second.run_requests) == 1
     request = second.run_requests[0]
     assert request.run_key == f"ingest:{request.partition_key}"
-    assert request.partition_key.endswith("-leads-0001")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d{4}Z-leads-[0-9a-f]{6}-0001", request.partition_key)
     assert not (landing / "leads.csv").exists()
     archived = list((landing / "archive").glob("*-leads.csv"))
     assert len(archived) == 1

@@ -1,0 +1,297 @@
+"""Standardization of a batch of raw leads into the ``standardized_leads`` shape.
+
+Each normalizer runs once per *distinct* value (or tuple of values) in the batch and the answers
+are mapped back, because the field libraries cost ~10-100 µs a call and lead files repeat values
+(companies, titles, countries, names) far more than they vary.
+
+Row outcome: ``rejected`` when the row was malformed in the file (``malformed_row``) or when the
+lead cannot be identified, i.e. it has neither a valid email nor a name plus a company or domain
+(``no_contact_identity``). Otherwise ``ok``. Warning codes (``invalid_email``, ``invalid_phone``,
+``unknown_country``, ``unreadable_headcount``) can appear on ok rows. Always rows_in = ok + rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from lead_assets.core.normalize.companies import normalize_company
+from lead_assets.core.normalize.domains import domain_from_url
+from lead_assets.core.normalize.emails import normalize_email
+from lead_assets.core.normalize.headcount import headcount_bucket
+from lead_assets.core.normalize.locations import parse_location
+from lead_assets.core.normalize.names import split_name
+from lead_assets.core.normalize.phones import normalize_phone
+from lead_assets.core.normalize.titles import normalize_title
+
+#: Columns produced, in the order of the ``standardized_leads`` table (batch_key and
+#: standardized_at are set by the caller).
+OUTPUT_COLUMNS = (
+    "row_id",
+    "source",
+    "status",
+    "reasons",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "full_name",
+    "email",
+    "email_match_key",
+    "email_domain",
+    "email_is_role",
+    "email_is_free",
+    "email_is_disposable",
+    "phone_e164",
+    "phone_type",
+    "title",
+    "title_normalized",
+    "seniority",
+    "job_function",
+    "company_name",
+    "company_key",
+    "domain",
+    "city",
+    "region",
+    "country",
+    "headcount_bucket",
+    "industry",
+    "linkedin_url",
+    "vendor_lead_id",
+)
+FILL_RATE_FIELDS = (
+    "email",
+    "phone_e164",
+    "first_name",
+    "last_name",
+    "title_normalized",
+    "seniority",
+    "company_name",
+    "domain",
+    "country",
+    "headcount_bucket",
+    "linkedin_url",
+)
+REJECTION_CODES = ("malformed_row", "no_contact_identity")
+
+
+@dataclass
+class StandardizeStats:
+    """Per-batch accounting: rows_in = ok + rejected, reasons of rejections, warnings, fill rates."""
+
+    rows_in: int
+    ok: int
+    rejected: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    fill_rates: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class StandardizeResult:
+    """The standardized frame and its stats."""
+
+    frame: pd.DataFrame
+    stats: StandardizeStats
+
+
+def _as_text(value: object) -> str:
+    """Cell -> text: None/NaN -> "", 4155550100.0 -> "4155550100" (JSON numbers), else str."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list | dict):
+        return ""
+    return str(value).strip()
+
+
+def _column(rows: pd.DataFrame, name: str) -> list[str]:
+    if name not in rows:
+        return [""] * len(rows)
+    series = rows[name]
+    if series.dtype == object and series.map(type).eq(str).all():
+        return [s.strip() for s in series.tolist()]
+    return [_as_text(v) for v in series.tolist()]
+
+
+def _map_unique(keys: Sequence[Hashable], fn: Callable[..., object], *, star: bool = False) -> list:
+    """Apply ``fn`` once per distinct key and map the answers back in order."""
+    answers = {k: (fn(*k) if star else fn(k)) for k in dict.fromkeys(keys)}
+    return [answers[k] for k in keys]
+
+
+_LINKEDIN = re.compile(r"linkedin\.com/(in|pub|company|sales/lead)/([^/?#\s]+)", re.IGNORECASE)
+
+
+def normalize_linkedin(raw: str) -> str | None:
+    """Canonical ``https://www.linkedin.com/in/<slug>`` form, or None."""
+    match = _LINKEDIN.search(raw)
+    if not match:
+        return None
+    return f"https://www.linkedin.com/{match.group(1).lower()}/{match.group(2).strip().rstrip('/').lower()}"
+
+
+def standardize_rows(
+    rows: pd.DataFrame,
+    *,
+    batch_key: str | None = None,
+    source: str = "file",
+    default_region: str = "US",
+) -> StandardizeResult:
+    """Standardize canonical-column rows (see ``lead_assets.core.headers``).
+
+    ``rows`` needs ``row_id``; any canonical field may be missing. An optional ``parse_error``
+    column marks rows that were malformed in the file; an optional ``source`` column overrides
+    ``source`` per row. ``batch_key`` is accepted for logging symmetry and not stored here.
+    """
+    n = len(rows)
+    get = {
+        name: _column(rows, name)
+        for name in (
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "phone",
+            "title",
+            "company_name",
+            "domain",
+            "linkedin_url",
+            "city",
+            "region",
+            "country",
+            "location",
+            "headcount",
+            "industry",
+            "vendor_lead_id",
+        )
+    }
+    reasons: list[list[str]] = [[] for _ in range(n)]
+
+    names = _map_unique(
+        list(zip(get["first_name"], get["last_name"], get["full_name"], strict=True)),
+        split_name,
+        star=True,
+    )
+    emails = _map_unique(get["email"], normalize_email)
+    places = _map_unique(
+        list(zip(get["city"], get["region"], get["country"], get["location"], strict=True)),
+        parse_location,
+        star=True,
+    )
+    regions = [p[2] or default_region for p in places]
+    phones = _map_unique(list(zip(get["phone"], regions, strict=True)), normalize_phone, star=True)
+    titles = _map_unique(get["title"], normalize_title)
+    companies = _map_unique(get["company_name"], normalize_company)
+    web_domains = _map_unique(get["domain"], lambda raw: domain_from_url(raw) if raw else None)
+    buckets = _map_unique(get["headcount"], lambda raw: headcount_bucket(raw) if raw else None)
+    linkedins = _map_unique(
+        get["linkedin_url"], lambda raw: normalize_linkedin(raw) if raw else None
+    )
+
+    parse_errors = rows["parse_error"].tolist() if "parse_error" in rows else [None] * n
+    sources = _column(rows, "source") if "source" in rows else [source] * n
+    out_status: list[str] = []
+    domain_out: list[str | None] = []
+    for i in range(n):
+        email = emails[i]
+        if get["email"][i] and email.email is None:
+            reasons[i].append("invalid_email")
+        if get["phone"][i] and phones[i][0] is None:
+            reasons[i].append("invalid_phone")
+        if (
+            (get["country"][i] or get["location"][i])
+            and places[i][2] is None
+            and not get["city"][i]
+        ):
+            reasons[i].append("unknown_country")
+        if get["headcount"][i] and buckets[i] is None:
+            reasons[i].append("unreadable_headcount")
+        domain = web_domains[i]
+        if domain is None and email.email and not email.is_free and not email.is_disposable:
+            domain = email.domain
+        domain_out.append(domain)
+        first, _middle, last, full = names[i]
+        has_name = bool(full) and (bool(first) or bool(last))
+        identified = email.email is not None or (has_name and bool(companies[i][0] or domain))
+        error = parse_errors[i]
+        if isinstance(error, str) and error:
+            reasons[i].insert(0, "malformed_row")
+            out_status.append("rejected")
+        elif not identified:
+            reasons[i].insert(0, "no_contact_identity")
+            out_status.append("rejected")
+        else:
+            out_status.append("ok")
+
+    def nz(value: object) -> object:
+        return value if value not in ("", None) else None
+
+    frame = pd.DataFrame(
+        {
+            "row_id": rows["row_id"].astype(str).tolist()
+            if "row_id" in rows
+            else [str(i + 1) for i in range(n)],
+            "source": sources,
+            "status": out_status,
+            "reasons": [";".join(r) for r in reasons],
+            "first_name": [nz(x[0]) for x in names],
+            "middle_name": [nz(x[1]) for x in names],
+            "last_name": [nz(x[2]) for x in names],
+            "full_name": [nz(x[3]) for x in names],
+            "email": [e.email for e in emails],
+            "email_match_key": [e.match_key for e in emails],
+            "email_domain": [e.domain for e in emails],
+            "email_is_role": [e.is_role if e.email else None for e in emails],
+            "email_is_free": [e.is_free if e.email else None for e in emails],
+            "email_is_disposable": [e.is_disposable if e.email else None for e in emails],
+            "phone_e164": [p[0] for p in phones],
+            "phone_type": [p[1] for p in phones],
+            "title": [nz(t) for t in get["title"]],
+            "title_normalized": [nz(t[0]) for t in titles],
+            "seniority": [t[1] for t in titles],
+            "job_function": [t[2] for t in titles],
+            "company_name": [nz(c[0]) for c in companies],
+            "company_key": [nz(c[1]) for c in companies],
+            "domain": domain_out,
+            "city": [p[0] for p in places],
+            "region": [p[1] for p in places],
+            "country": [p[2] for p in places],
+            "headcount_bucket": buckets,
+            "industry": [nz(x) for x in get["industry"]],
+            "linkedin_url": linkedins,
+            "vendor_lead_id": [nz(x) for x in get["vendor_lead_id"]],
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+    ok_mask = frame["status"] == "ok"
+    rejected_reasons: Counter[str] = Counter()
+    warnings: Counter[str] = Counter()
+    for status, codes in zip(frame["status"], reasons, strict=True):
+        for code in codes:
+            if code in REJECTION_CODES and status == "rejected":
+                rejected_reasons[code] += 1
+            elif code not in REJECTION_CODES:
+                warnings[code] += 1
+    ok_count = int(ok_mask.sum())
+    fill = {
+        f: (float(frame.loc[ok_mask, f].notna().mean()) if ok_count else 0.0)
+        for f in FILL_RATE_FIELDS
+    }
+    stats = StandardizeStats(
+        rows_in=n,
+        ok=ok_count,
+        rejected=n - ok_count,
+        reasons=dict(rejected_reasons),
+        warnings=dict(warnings),
+        fill_rates=fill,
+    )
+    return StandardizeResult(frame, stats)

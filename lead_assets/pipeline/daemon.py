@@ -1,0 +1,104 @@
+"""A synchronous stand-in for the Dagster daemon, for ``lead-assets run`` and the demo.
+
+It evaluates the project's own sensors against the configured instance, applies their partition
+requests and executes their run requests in process, tagged exactly as the daemon would tag them
+(``dagster/sensor_name``, ``dagster/run_key``), until no sensor asks for more work. So a file given
+on the command line goes through the same sensor logic, assets and partitions as a file drop, and
+a later daemon tick will not launch the same work twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+
+@dataclass
+class DaemonPass:
+    """What the stand-in daemon did."""
+
+    runs: list[tuple[str, str, bool]] = field(default_factory=list)  # (job, partition, success)
+    failures: list[str] = field(default_factory=list)
+
+
+def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[str]:
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/sensor_name": sensor_name}))
+    return {r.tags.get("dagster/run_key", "") for r in runs}
+
+
+def drain(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor_names: Sequence[str],
+    *,
+    sensor_kwargs: Callable[[str], dict] | None = None,
+    idle_rounds: int = 2,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 600.0,
+    on_run: Callable[[str, str, bool], None] | None = None,
+) -> DaemonPass:
+    """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
+
+    A round with open remote work (a sensor returned a ``SkipReason`` naming it) waits
+    ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the whole drain.
+    """
+    outcome = DaemonPass()
+    cursors: dict[str, str | None] = {}
+    idle = 0
+    deadline = time.monotonic() + timeout_seconds
+    resources = dict(defs.resources or {})
+    while idle < idle_rounds and time.monotonic() < deadline:
+        launched_any = False
+        waiting = False
+        for name in sensor_names:
+            sensor = defs.resolve_sensor_def(name)
+            context = dg.build_sensor_context(
+                instance=instance, cursor=cursors.get(name), resources=resources, definitions=defs
+            )
+            result = sensor(context)
+            if isinstance(result, dg.SkipReason):
+                waiting = waiting or "waiting" in (result.skip_message or "")
+                continue
+            if not isinstance(result, dg.SensorResult):
+                continue
+            cursors[name] = result.cursor
+            for request in result.dynamic_partitions_requests or []:
+                if isinstance(request, dg.AddDynamicPartitionsRequest):
+                    instance.add_dynamic_partitions(
+                        request.partitions_def_name, list(request.partition_keys)
+                    )
+            done = _launched_run_keys(instance, name)
+            for request in result.run_requests or []:
+                if request.run_key and request.run_key in done:
+                    continue
+                job_name = request.job_name or sensor.job_name
+                job = defs.resolve_job_def(job_name)
+                tags = {**(request.tags or {}), "dagster/sensor_name": name}
+                if request.run_key:
+                    tags["dagster/run_key"] = request.run_key
+                try:
+                    run = job.execute_in_process(
+                        instance=instance,
+                        partition_key=request.partition_key,
+                        tags=tags,
+                        raise_on_error=False,
+                    )
+                    ok = run.success
+                except Exception as exc:  # a definition-level error: report, keep draining
+                    ok = False
+                    outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")
+                outcome.runs.append((job_name, request.partition_key or "", ok))
+                if on_run:
+                    on_run(job_name, request.partition_key or "", ok)
+                launched_any = True
+        if launched_any:
+            idle = 0
+        elif waiting:
+            idle = 0
+            time.sleep(poll_seconds)
+        else:
+            idle += 1
+    return outcome
