@@ -46,12 +46,16 @@ def run(args: argparse.Namespace) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         ensure_dagster_home()
 
+    import logging
+
     import dagster as dg
 
     from lead_assets.definitions import defs
     from lead_assets.pipeline.daemon import drain
     from lead_assets.sensors.file_drop import landing_sensor_result
 
+    # The summary is the output; Dagster's step-by-step debug log would drown it.
+    logging.getLogger("dagster").setLevel(logging.WARNING)
     landing = landing_dir()
     landing.mkdir(parents=True, exist_ok=True)
     names: dict[str, Path] = {}
@@ -116,7 +120,7 @@ def _summaries(engine, summary: dict, names: dict[str, Path]) -> list[dict]:  # 
                 "ok": 0,
                 "rejected": 0,
                 "reasons": {reason.split(":", 1)[0]: 1},
-                "detail": reason,
+                "detail": reason.split(": ", 1)[-1],
             }
         )
     for landed, batch_keys in summary["registered_batches"].items():

@@ -135,6 +135,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "company_domain",
         "homepage",
         "web",
+        "organization website url",
+        "organization website",
+        "company website url",
+        "account website",
     ),
     "linkedin_url": (
         "linkedin",
@@ -179,6 +183,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "employee range",
         "company_headcount",
         "headcount range",
+        "estimated num employees",
+        "organization num employees",
+        "employees count",
     ),
     "industry": ("industry", "company industry", "sector", "vertical"),
     "vendor_lead_id": (

@@ -80,6 +80,8 @@ def _read_bytes(path: Path, max_bytes: int) -> tuple[bytes, bool]:
                 raise FileRejected(
                     "file_too_large", f"the file inflates to more than {max_bytes:,} bytes"
                 )
+            if not inflater.eof:
+                raise FileRejected("corrupt_gzip", "the gzip data is truncated or damaged")
             return out, True
         except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
             raise FileRejected("corrupt_gzip", f"the gzip data is damaged ({exc})") from None

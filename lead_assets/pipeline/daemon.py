@@ -39,6 +39,7 @@ def drain(
     poll_seconds: float = 1.0,
     timeout_seconds: float = 600.0,
     on_run: Callable[[str, str, bool], None] | None = None,
+    log_level: str = "WARNING",
 ) -> DaemonPass:
     """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
 
@@ -85,6 +86,7 @@ def drain(
                         partition_key=request.partition_key,
                         tags=tags,
                         raise_on_error=False,
+                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     )
                     ok = run.success
                 except Exception as exc:  # a definition-level error: report, keep draining

@@ -43,8 +43,8 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
     reasons: Counter[str] = Counter()
     for status, reason_text in std:
         if status == "rejected":
-            for reason in filter(None, (reason_text or "").split(";")):
-                reasons[reason] += 1
+            # The first code is why the row was rejected; later ones are warnings on it.
+            reasons[(reason_text or "unknown").split(";")[0]] += 1
     ok = sum(1 for s, _ in std if s == "ok")
     return {
         "rows_in": int(raw_rows),

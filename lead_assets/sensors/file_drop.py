@@ -57,7 +57,7 @@ def landing_sensor_result(
     ]
     summary = {
         "registered": [str(r.path) for r in scan.registered],
-        "quarantined": [(str(q.path), q.reason) for q in scan.quarantined],
+        "quarantined": [(str(q.path), f"{q.reason_code}: {q.reason}") for q in scan.quarantined],
         "duplicates": [str(p) for p in scan.duplicates],
         "pending": len(scan.pending),
         "deferred": scan.deferred,

@@ -27,7 +27,9 @@ def headcount_bucket(raw: str) -> str | None:
     numbers = [int(n) for n in re.findall(r"\d+", text)]
     if not numbers:
         return None
-    if text.endswith("+") or len(numbers) == 1:
+    if text.endswith("+"):
+        return bucket_for(numbers[0] + 1)  # "N+" means more than N: "10000+" is the top bucket
+    if len(numbers) == 1:
         return bucket_for(numbers[0])
     low, high = numbers[0], numbers[1]
     # A range that matches a bucket exactly keeps its label; otherwise use its midpoint.

@@ -80,7 +80,7 @@ _SENIORITY_RULES = [
         r"\bchief\b|\bc[etfoimrsdp]o\b|\bciso\b|\bchro\b|(?<!vice )\bpresident\b|\bmanaging director\b|\bgeneral manager\b",
         "c_suite",
     ),
-    (r"\bpartner\b", "partner"),
+    (r"(?<!business )\bpartner\b", "partner"),
     (r"\bvice president\b|\bvp\b", "vp"),
     (r"\bhead of\b|\bhead\b", "head"),
     (r"\bdirector\b", "director"),
