@@ -1,0 +1,36 @@
+"""Leedrush as a Dagster resource."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+from lead_assets.clients.http_policy import RetryPolicy
+from lead_assets.clients.leedrush import DEFAULT_BASE_URL, LeedrushClient
+from lead_assets.clients.spend import SpendHook
+
+
+class LeedrushResource(dg.ConfigurableResource):
+    """Hands out :class:`LeedrushClient` objects. Bind ``email`` and ``password`` with
+    ``dg.EnvVar``; the JWT they buy lives only in the client's memory."""
+
+    email: str = Field(description="LEEDRUSH_EMAIL (secret)")
+    password: str = Field(description="LEEDRUSH_PASSWORD (secret)")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="LEEDRUSH_BASE_URL")
+    plan: str = Field(
+        default="", description="LEEDRUSH_PLAN: override the plan read from the subscription"
+    )
+    throttled_wait_s: float = Field(
+        default=60.0, description="wait after a 429 without Retry-After"
+    )
+
+    def get_client(self, spend_hook: SpendHook | None = None) -> LeedrushClient:
+        """A client whose billable calls report to ``spend_hook``."""
+        return LeedrushClient(
+            self.email,
+            self.password,
+            self.base_url,
+            plan=self.plan or None,
+            spend_hook=spend_hook,
+            policy=RetryPolicy(throttled_wait=self.throttled_wait_s),
+        )
