@@ -12,16 +12,25 @@ from lead_assets.clients.spend import SpendHook
 
 class LeedrushResource(dg.ConfigurableResource):
     """Hands out :class:`LeedrushClient` objects. Bind ``email`` and ``password`` with
-    ``dg.EnvVar``; the JWT they buy lives only in the client's memory."""
+    ``dg.EnvVar("LEEDRUSH_EMAIL")`` / ``dg.EnvVar("LEEDRUSH_PASSWORD")``; the JWT they buy lives
+    only in the client's memory and is never logged."""
 
     email: str = Field(description="LEEDRUSH_EMAIL (secret)")
     password: str = Field(description="LEEDRUSH_PASSWORD (secret)")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="LEEDRUSH_BASE_URL")
     plan: str = Field(
-        default="", description="LEEDRUSH_PLAN: override the plan read from the subscription"
+        default="",
+        description="LEEDRUSH_PLAN: override the plan read from the subscription "
+        "(payg, starter, professional, scale, enterprise); empty = read it",
     )
     throttled_wait_s: float = Field(
-        default=60.0, description="wait after a 429 without Retry-After"
+        default=60.0, description="wait after a 429 without Retry-After (the vendor says 60 s)"
+    )
+    timeout_s: float = Field(default=60.0, description="timeout of every request, in seconds")
+    reconcile_grace_s: float = Field(
+        default=5.0,
+        description="after a lost process answer, how long to look for the batch by its "
+        "unique filename before declaring the charge unknown",
     )
 
     def get_client(self, spend_hook: SpendHook | None = None) -> LeedrushClient:
@@ -33,4 +42,6 @@ class LeedrushResource(dg.ConfigurableResource):
             plan=self.plan or None,
             spend_hook=spend_hook,
             policy=RetryPolicy(throttled_wait=self.throttled_wait_s),
+            timeout_s=self.timeout_s,
+            reconcile_grace_s=self.reconcile_grace_s,
         )
