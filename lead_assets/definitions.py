@@ -10,10 +10,17 @@ import os
 
 import dagster as dg
 
-from lead_assets.assets import ingestion
-from lead_assets.jobs import ingest_job
+from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
+from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
+from lead_assets.resources.generect import GenerectResource
+from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.sensors.credits import credits_sensor
 from lead_assets.sensors.file_drop import file_drop_sensor
+from lead_assets.sensors.generect_counts import generect_counts_sensor
+from lead_assets.sensors.leedrush_status import leedrush_status_sensor
+
+ASSET_MODULES = [ingestion, prospecting, enrichment, resolution, qualification]
 
 
 def _warehouse() -> WarehouseResource:
@@ -23,14 +30,31 @@ def _warehouse() -> WarehouseResource:
     return WarehouseResource()
 
 
+def _optional(name: str, default: str) -> str:
+    # Non-secret settings with a default: read now so the UI shows the value in use.
+    return os.environ.get(name) or default
+
+
 def build_definitions() -> dg.Definitions:
     """Assets, checks, jobs, sensors and resources of the code location."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingestion]),
-        asset_checks=dg.load_asset_checks_from_modules([ingestion]),
-        jobs=[ingest_job],
-        sensors=[file_drop_sensor],
-        resources={"warehouse": _warehouse()},
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        jobs=[ingest_job, prospect_job, enrich_job, collect_job, resolution.recluster_job],
+        sensors=[file_drop_sensor, credits_sensor, leedrush_status_sensor, generect_counts_sensor],
+        resources={
+            "warehouse": _warehouse(),
+            "generect": GenerectResource(
+                api_key=dg.EnvVar("GENERECT_API_KEY"),
+                base_url=_optional("GENERECT_BASE_URL", "https://api.generect.com"),
+            ),
+            "leedrush": LeedrushResource(
+                email=dg.EnvVar("LEEDRUSH_EMAIL"),
+                password=dg.EnvVar("LEEDRUSH_PASSWORD"),
+                base_url=_optional("LEEDRUSH_BASE_URL", "https://leedrush.com"),
+                plan=_optional("LEEDRUSH_PLAN", ""),
+            ),
+        },
     )
 
 

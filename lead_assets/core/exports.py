@@ -1,0 +1,47 @@
+"""Per-batch exports: CSV (with formula injection neutralized) and Parquet, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: A cell starting with one of these runs as a formula in Excel, Sheets or LibreOffice.
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_csv_cell(value: object) -> object:
+    """Prefix a single quote to a text cell that would run as a formula (OWASP's advice).
+
+    E.164 phones start with ``+`` and are neutralized too in CSV; Parquet and the warehouse keep
+    the raw value, so nothing is lost for programs that read those.
+    """
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_batch_exports(frame: pd.DataFrame, outbox: Path, batch_key: str) -> dict[str, Path]:
+    """Write ``<outbox>/<batch_key>/leads.csv`` and ``leads.parquet``; return the paths."""
+    folder = Path(outbox) / batch_key
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = folder / "leads.csv", folder / "leads.parquet"
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(neutralize_csv_cell)
+    tmp = csv_path.with_suffix(".csv.tmp")
+    safe.to_csv(tmp, index=False)
+    tmp.replace(csv_path)
+    tmp = parquet_path.with_suffix(".parquet.tmp")
+    pq.write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False), tmp)
+    tmp.replace(parquet_path)
+    return {"csv": csv_path, "parquet": parquet_path}
+
+
+def summary_text(figures: dict[str, object]) -> str:
+    """A short two-column table of a batch summary."""
+    width = max(len(k) for k in figures)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in figures.items())

@@ -1,0 +1,1 @@
+"""Entity resolution: lead clusters (the same person) and accounts (the same company)."""

@@ -1,0 +1,358 @@
+"""The asynchronous Leedrush step: submit a batch, poll its status from a sensor, collect the result.
+
+Idempotence: the upload name is derived from the lead batch key, so a re-run first looks for a
+Leedrush batch already started under that name and adopts it instead of paying again; a stored
+submission is never re-submitted unless it failed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from lead_assets.clients.errors import InsufficientFundsError
+from lead_assets.pipeline.batch_registry import set_batch_state
+from lead_assets.pipeline.enrich import WaitingForCredits, ok_leads
+from lead_assets.warehouse import read_partition, replace_partition
+from lead_assets.warehouse.engine import write_transaction
+from lead_assets.warehouse.ledger import SpendLedger
+
+OPEN = ("queued", "processing")
+SKIPPED_ID = "none"
+
+
+def upload_name(batch_key: str) -> str:
+    """Deterministic, unique upload name: the idempotency key of the submission (A-L5)."""
+    return f"lead_assets-{batch_key}.csv"
+
+
+def timeout_seconds() -> float:
+    """``LEAD_ASSETS_LEEDRUSH_TIMEOUT_S`` (default 6 hours): a batch still open after this is given up."""
+    return float(os.environ.get("LEAD_ASSETS_LEEDRUSH_TIMEOUT_S") or 6 * 3600)
+
+
+@dataclass
+class SubmitStats:
+    """What leedrush_submission did."""
+
+    leedrush_batch_id: str
+    rows_submitted: int
+    credits: float
+    adopted: bool = False
+    reused: bool = False
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "leedrush_batch_id": self.leedrush_batch_id,
+            "rows_submitted": self.rows_submitted,
+            "credits_spent": self.credits,
+            "adopted_existing_batch": self.adopted,
+            "reused_submission": self.reused,
+        }
+
+
+def _submission(engine: Engine, batch_key: str) -> dict | None:
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                text(
+                    "SELECT leedrush_batch_id, status, rows_total, detail FROM leedrush_submissions WHERE batch_key = :k ORDER BY submitted_at DESC"
+                ),
+                {"k": batch_key},
+            )
+            .mappings()
+            .first()
+        )
+    return dict(row) if row else None
+
+
+def _record(
+    engine: Engine, batch_key: str, batch_id: str, status: str, rows: int, detail: str | None = None
+) -> None:
+    now = datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text("DELETE FROM leedrush_submissions WHERE batch_key = :k"), {"k": batch_key}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO leedrush_submissions (batch_key, leedrush_batch_id, upload_filename, status, rows_total,"
+                " submitted_at, updated_at, detail) VALUES (:k, :b, :f, :s, :n, :t, :t, :d)"
+            ),
+            {
+                "k": batch_key,
+                "b": batch_id,
+                "f": upload_name(batch_key),
+                "s": status,
+                "n": rows,
+                "t": now,
+                "d": detail,
+            },
+        )
+
+
+def submission_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
+    """Leads sent to Leedrush: ok, not on the do-not-contact list, with an email (given or found)."""
+    leads = ok_leads(engine, batch_key)
+    gen = read_partition(engine, "generect_enrichment", batch_key)
+    if len(gen):
+        leads = leads.merge(
+            gen[["row_id", "email", "status"]].rename(
+                columns={"email": "g_email", "status": "g_status"}
+            ),
+            on="row_id",
+            how="left",
+        )
+        leads["email"] = leads["g_email"].where(leads["g_email"].notna(), leads["email"])
+        leads = leads[leads["g_status"] != "blocked_dnc"]
+    return leads[leads["email"].notna()].reset_index(drop=True)
+
+
+def _csv(rows: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(
+        ["email", "first_name", "last_name", "full_name", "title", "company", "domain", "phone"]
+    )
+    for r in rows.itertuples():
+        writer.writerow(
+            [
+                r.email,
+                r.first_name or "",
+                r.last_name or "",
+                r.full_name or "",
+                r.title_normalized or "",
+                r.company_name or "",
+                r.domain or "",
+                r.phone_e164 or "",
+            ]
+        )
+    return buf.getvalue().encode()
+
+
+def submit_batch(
+    engine: Engine,
+    leedrush,
+    batch_key: str,
+    *,
+    run_id: str | None = None,
+    log: logging.Logger | None = None,
+) -> SubmitStats:  # type: ignore[no-untyped-def]
+    """Upload and start the batch (credits reserved first); never pays twice for one lead batch."""
+    log = log or logging.getLogger(__name__)
+    existing = _submission(engine, batch_key)
+    if existing and existing["status"] not in ("failed", "timed_out"):
+        log.info(
+            f"{batch_key} already submitted as {existing['leedrush_batch_id']}; nothing to pay"
+        )
+        return SubmitStats(
+            existing["leedrush_batch_id"], existing["rows_total"] or 0, 0.0, reused=True
+        )
+    rows = submission_rows(engine, batch_key)
+    if rows.empty:
+        _record(engine, batch_key, SKIPPED_ID, "skipped", 0, "no lead with an email to validate")
+        set_batch_state(engine, batch_key, "submitted")
+        return SubmitStats(SKIPPED_ID, 0, 0.0)
+    ledger = SpendLedger(engine, run_id=run_id, batch_key=batch_key)
+    client = leedrush.get_client(spend_hook=ledger)
+    try:
+        client.subscription()  # plan limits for the client-side checks
+        name = upload_name(batch_key)
+        adopted = client.find_batches(filenames={name}, max_pages=3).get(name)
+        if adopted is not None and adopted.status not in ("failed", "error"):
+            _record(
+                engine,
+                batch_key,
+                adopted.batch_id,
+                adopted.status,
+                adopted.rows_total or len(rows),
+                "adopted after an interrupted run",
+            )
+            set_batch_state(engine, batch_key, "submitted")
+            return SubmitStats(adopted.batch_id, adopted.rows_total or len(rows), 0.0, adopted=True)
+        uploaded = client.upload(name, _csv(rows))
+        try:
+            submission = client.process(
+                uploaded["filename"], rows=len(rows), request_key=f"leedrush:process:{batch_key}"
+            )
+        except InsufficientFundsError as exc:
+            with write_transaction(engine) as conn:
+                conn.execute(
+                    text(
+                        "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round = enrich_round + 1 WHERE batch_key = :k"
+                    ),
+                    {"d": str(exc), "k": batch_key},
+                )
+            raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
+    finally:
+        client.close()
+    _record(engine, batch_key, submission.batch_id, submission.status, submission.rows_total)
+    set_batch_state(engine, batch_key, "submitted")
+    return SubmitStats(submission.batch_id, submission.rows_total, submission.credits_charged)
+
+
+@dataclass
+class Ready:
+    """A lead batch whose Leedrush batch is terminal and not yet collected."""
+
+    batch_key: str
+    leedrush_batch_id: str
+    status: str
+
+
+@dataclass
+class PollResult:
+    """What one status poll found."""
+
+    ready: list[Ready] = field(default_factory=list)
+    open: int = 0
+
+
+def _open_submissions(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                text(
+                    "SELECT batch_key, leedrush_batch_id, status, submitted_at FROM leedrush_submissions WHERE status <> 'collected'"
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return [dict(r) for r in rows]
+
+
+def poll_submissions(
+    engine: Engine, leedrush, *, log: logging.Logger | None = None, max_pages: int = 3
+) -> PollResult:  # type: ignore[no-untyped-def]
+    """One bounded status poll (at most ``max_pages`` list calls, whatever the number of open
+    batches) that records new statuses and lists the batches ready to collect."""
+    subs = _open_submissions(engine)
+    running = [s for s in subs if s["status"] in OPEN]
+    if running:
+        client = leedrush.get_client()
+        try:
+            found = client.find_batches(
+                batch_ids={s["leedrush_batch_id"] for s in running}, max_pages=max_pages
+            )
+        finally:
+            client.close()
+        now = datetime.now(UTC)
+        for s in running:
+            batch = found.get(s["leedrush_batch_id"])
+            status = batch.status if batch else s["status"]
+            submitted = pd.Timestamp(s["submitted_at"]).to_pydatetime().replace(tzinfo=UTC)
+            if not (batch and batch.terminal) and now - submitted > timedelta(
+                seconds=timeout_seconds()
+            ):
+                status = "timed_out"  # unknown statuses count as running, but not forever (A-L3)
+            if status != s["status"]:
+                with write_transaction(engine) as conn:
+                    conn.execute(
+                        text(
+                            "UPDATE leedrush_submissions SET status = :s, rows_qualified = :q, rows_failed = :f, updated_at = :t WHERE batch_key = :k"
+                        ),
+                        {
+                            "s": status,
+                            "q": batch.rows_qualified if batch else None,
+                            "f": batch.rows_failed if batch else None,
+                            "t": now,
+                            "k": s["batch_key"],
+                        },
+                    )
+                s["status"] = status
+    result = PollResult()
+    for s in subs:
+        if s["status"] in OPEN:
+            result.open += 1
+        else:
+            result.ready.append(Ready(s["batch_key"], s["leedrush_batch_id"], s["status"]))
+    return result
+
+
+@dataclass
+class CollectStats:
+    """What leedrush_results wrote."""
+
+    status: str
+    submitted: int
+    qualified: int
+    matched: int
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "leedrush_status": self.status,
+            "rows_submitted": self.submitted,
+            "rows_qualified_by_leedrush": self.qualified,
+            "qualified_rows_matched_to_leads": self.matched,
+        }
+
+
+def collect_batch(
+    engine: Engine, leedrush, batch_key: str, *, log: logging.Logger | None = None
+) -> CollectStats:  # type: ignore[no-untyped-def]
+    """Download a completed batch and match its QUALIFIED rows back to the input leads by email."""
+    sub = _submission(engine, batch_key)
+    now = datetime.now(UTC)
+    rows = (
+        submission_rows(engine, batch_key)
+        if sub and sub["leedrush_batch_id"] != SKIPPED_ID
+        else pd.DataFrame(columns=["row_id", "email"])
+    )
+    status = sub["status"] if sub else "skipped"
+    if status == "collected" and sub:
+        status = sub["detail"] or "completed"
+    qualified: dict[str, object] = {}
+    if sub and status == "completed":
+        client = leedrush.get_client()
+        try:
+            for lead in client.download(sub["leedrush_batch_id"]):
+                if lead.email:
+                    qualified[lead.email] = lead
+        finally:
+            client.close()
+    out = []
+    for r in rows.itertuples():
+        lead = qualified.get(str(r.email).lower())
+        out.append(
+            {
+                "row_id": r.row_id,
+                "leedrush_batch_id": sub["leedrush_batch_id"] if sub else None,
+                "qualified": lead is not None,
+                "score": getattr(lead, "score", None),
+                "email": getattr(lead, "email", None),
+                "email_status": getattr(lead, "email_status", None),
+                "email_status_raw": getattr(lead, "email_status_raw", None),
+                "phone": getattr(lead, "phone", None),
+                "phone_status": getattr(lead, "phone_status", None),
+                "title_normalized": getattr(lead, "title_normalized", None),
+                "signals": json.dumps(getattr(lead, "signals", [])) if lead else None,
+                "technologies": json.dumps(getattr(lead, "technologies", [])) if lead else None,
+                "dedup_confidence": getattr(lead, "dedup_confidence", None),
+                "collected_at": now,
+            }
+        )
+    replace_partition(
+        engine,
+        "leedrush_results",
+        batch_key,
+        pd.DataFrame(out) if out else pd.DataFrame(columns=["row_id", "qualified", "collected_at"]),
+    )
+    if sub:
+        with write_transaction(engine) as conn:
+            conn.execute(
+                text(
+                    "UPDATE leedrush_submissions SET status = 'collected', detail = :d, updated_at = :t WHERE batch_key = :k"
+                ),
+                {"d": status, "t": now, "k": batch_key},
+            )
+    set_batch_state(engine, batch_key, "collected")
+    return CollectStats(status, len(rows), len(qualified), sum(1 for o in out if o["qualified"]))

@@ -1,0 +1,166 @@
+"""Credit-aware planning against the live balances (free calls only): estimates per waiting batch
+and the plan of what may start now. Used by the credits sensor and ``lead-assets plan``."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+
+from lead_assets.core.credit_planner import BatchNeeds, Capacity, Plan, Prices, plan
+from lead_assets.core.dnc import apply_dnc, load_dnc
+from lead_assets.pipeline.batch_registry import batches_in_state
+from lead_assets.pipeline.enrich import (
+    _float_env,
+    budgets_from_env,
+    enrichment_plan,
+    item_key,
+    ok_leads,
+)
+from lead_assets.warehouse.ledger import ResponseCache
+
+MIN_SAMPLES = 50
+
+
+def observed_prices(engine: Engine) -> Prices:
+    """List prices with hit rates learned from the cache once it holds enough answers."""
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                text(
+                    "SELECT operation, COUNT(*) FROM api_cache WHERE vendor = 'generect' AND operation IN"
+                    " ('email_find', 'company_enrich') GROUP BY operation"
+                )
+            ).all()
+        )
+        paid = dict(
+            conn.execute(
+                text(
+                    "SELECT operation, COUNT(*) FROM api_cache WHERE vendor = 'generect' AND amount > 0 AND operation IN"
+                    " ('email_find', 'company_enrich') GROUP BY operation"
+                )
+            ).all()
+        )
+    base = Prices()
+    find = (
+        paid.get("email_find", 0) / rows["email_find"]
+        if rows.get("email_find", 0) >= MIN_SAMPLES
+        else base.email_find_hit_rate
+    )
+    company = (
+        paid.get("company_enrich", 0) / rows["company_enrich"]
+        if rows.get("company_enrich", 0) >= MIN_SAMPLES
+        else base.company_hit_rate
+    )
+    return Prices(email_find_hit_rate=find, company_hit_rate=company)
+
+
+def batch_needs(
+    engine: Engine,
+    batch_key: str,
+    prices: Prices,
+    enrich_round: int = 0,
+    leads=None,
+    claimed: set[str] | None = None,
+) -> BatchNeeds:  # type: ignore[no-untyped-def]
+    """What a batch still needs after the do-not-contact list, the cache, and what batches
+    planned before it in the same round will buy (``claimed`` item keys, updated in place)."""
+    leads = ok_leads(engine, batch_key) if leads is None else leads
+    if len(leads):
+        blocked, _ = apply_dnc(leads, load_dnc(_dnc()))
+        leads = leads[~blocked]
+    needs = enrichment_plan(leads)
+    cache = ResponseCache(engine)
+    find_keys = [item_key(first, last, dom) for _, first, last, dom in needs["find"]]
+    found = cache.get_many("generect", "email_find", find_keys)
+    validate_hits = cache.get_many(
+        "generect", "email_validate", [item_key(e) for e in needs["validate"]]
+    )
+    company_hits = cache.get_many(
+        "generect", "company_enrich", [item_key(d) for d in needs["company"]]
+    )
+    claimed = set() if claimed is None else claimed
+    validate_keys = {item_key(e) for e in needs["validate"]} - set(validate_hits) - claimed
+    company_keys = {item_key(d) for d in needs["company"]} - set(company_hits) - claimed
+    claimed |= validate_keys | company_keys
+    new_find = len(set(find_keys) - set(found))
+    known_emails = int(leads["email"].notna().sum()) if len(leads) else 0
+    cached_found = sum(1 for k in find_keys if (found.get(k) or {}).get("email"))
+    expected_found = round(new_find * prices.email_find_hit_rate)
+    return BatchNeeds(
+        batch_key=batch_key,
+        rows=len(leads),
+        email_find=new_find,
+        email_validate=len(validate_keys),
+        company_enrich=len(company_keys),
+        leedrush_rows=known_emails + cached_found + expected_found,
+        cache_hits=len(found) + len(validate_hits) + len(company_hits),
+        enrich_round=enrich_round,
+    )
+
+
+def _dnc() -> str:
+    from lead_assets.pipeline.qualify import dnc_path
+
+    return dnc_path()
+
+
+def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no-untyped-def]
+    """Balances, plan limits and budgets right now (free vendor calls only)."""
+    g = generect.get_client()
+    try:
+        balance = g.balance()
+    finally:
+        g.close()
+    lclient = leedrush.get_client()
+    try:
+        sub = lclient.subscription()
+        limits = lclient.limits
+    finally:
+        lclient.close()
+    with engine.connect() as conn:
+        running = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM leedrush_submissions WHERE status IN ('queued', 'processing')"
+            )
+        ).scalar_one()
+        day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        spent_today = conn.execute(
+            text(
+                "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN amount ELSE estimate END), 0) FROM spend_ledger"
+                " WHERE unit = 'usd' AND state IN ('settled', 'reserved', 'unknown', 'submitted') AND created_at >= :d"
+            ),
+            {"d": day_start},
+        ).scalar_one()
+    budgets = budgets_from_env()
+    reserve_usd = _float_env("LEAD_ASSETS_RESERVE_USD") or 0.0
+    reserve_credits = float(os.environ.get("LEAD_ASSETS_RESERVE_CREDITS") or 0)
+    return Capacity(
+        usd_available=balance - reserve_usd,
+        credits_available=float(sub.get("credits_remaining") or 0) - reserve_credits,
+        concurrent_slots=None
+        if limits is None or limits.concurrent_batches is None
+        else limits.concurrent_batches - int(running),
+        max_rows_per_batch=None if limits is None else limits.max_rows_per_batch,
+        usd_per_run=budgets.usd_per_run,
+        usd_day_left=None
+        if budgets.usd_per_day is None
+        else budgets.usd_per_day - float(spent_today),
+    )
+
+
+def plan_waiting_batches(engine: Engine, generect, leedrush) -> Plan:  # type: ignore[no-untyped-def]
+    """The plan for every batch waiting for enrichment (ingested, or back from a funds stop)."""
+    waiting = batches_in_state(engine, "ingested", "waiting_credits")
+    if not waiting:
+        return Plan()
+    with engine.connect() as conn:
+        rounds = dict(conn.execute(text("SELECT batch_key, enrich_round FROM lead_batches")).all())
+    prices = observed_prices(engine)
+    claimed: set[str] = set()  # an answer bought by an earlier batch is not counted again
+    needs = [
+        batch_needs(engine, b.batch_key, prices, int(rounds.get(b.batch_key) or 0), claimed=claimed)
+        for b in waiting
+    ]
+    return plan(needs, capacity(engine, generect, leedrush), prices)

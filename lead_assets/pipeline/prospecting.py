@@ -1,0 +1,199 @@
+"""ICP prospecting: free counts per profile, then paid pulls of the new leads into raw_uploads."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from lead_assets.core.icp import load_profiles
+from lead_assets.pipeline.batch_registry import LeadBatch, get_batch, register_batches
+from lead_assets.pipeline.landing import batch_key as make_batch_key
+from lead_assets.settings import PROJECT_ROOT
+from lead_assets.warehouse import read_partition, replace_partition
+from lead_assets.warehouse.engine import write_transaction
+from lead_assets.warehouse.ledger import Budgets, SpendLedger
+
+
+def profiles_path() -> str:
+    """``LEAD_ASSETS_ICP_PROFILES`` or the bundled ``config/icp_profiles.yaml``."""
+    return os.environ.get("LEAD_ASSETS_ICP_PROFILES") or str(
+        PROJECT_ROOT / "config" / "icp_profiles.yaml"
+    )
+
+
+@dataclass
+class Grown:
+    """A profile whose count grew: the batch registered to pull it."""
+
+    profile: str
+    batch_key: str
+    new_leads: int
+
+
+def _pulled(engine: Engine, profile: str) -> list[str]:
+    with engine.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                text("SELECT lead_id FROM icp_prospects WHERE profile = :p"), {"p": profile}
+            ).all()
+        ]
+
+
+def check_profiles(engine: Engine, generect, *, log: logging.Logger | None = None) -> list[Grown]:  # type: ignore[no-untyped-def]
+    """Free count per profile; register a batch for each profile with leads not yet pulled."""
+    log = log or logging.getLogger(__name__)
+    profiles = load_profiles(profiles_path())
+    if not profiles:
+        return []
+    client = generect.get_client()
+    grown: list[Grown] = []
+    now = datetime.now(UTC)
+    try:
+        for profile in profiles:
+            count = client.count_leads(profile.lead_criteria) or 0
+            with write_transaction(engine) as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO icp_counts (profile, counted_at, results_count) VALUES (:p, :t, :n)"
+                    ),
+                    {"p": profile.name, "t": now, "n": count},
+                )
+                waiting = conn.execute(
+                    text(
+                        "SELECT COUNT(*) FROM lead_batches WHERE origin = :p AND source = 'generect' AND state = 'registered'"
+                    ),
+                    {"p": profile.name},
+                ).scalar_one()
+            pulled = len(_pulled(engine, profile.name))
+            new = count - pulled
+            if new <= 0 or waiting:
+                continue
+            rows = min(new, profile.max_leads_per_pull)
+            key = make_batch_key(now, f"icp_{profile.name}", 1, f"{pulled:06x}")
+            register_batches(
+                engine,
+                [LeadBatch(key, "generect", profile.name, None, 1, rows, rows, "registered")],
+            )
+            log.info(
+                f"ICP profile {profile.name}: count {count}, {pulled} already pulled -> batch {key} for {rows} leads"
+            )
+            grown.append(Grown(profile.name, key, rows))
+    finally:
+        client.close()
+    return grown
+
+
+@dataclass
+class PullStats:
+    """What icp_prospects bought."""
+
+    profile: str | None
+    leads: int
+    spend_usd: float
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "profile": self.profile or "(file batch: nothing to pull)",
+            "leads_pulled": self.leads,
+            "spend_usd": round(self.spend_usd, 4),
+        }
+
+
+def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None = None) -> PullStats:  # type: ignore[no-untyped-def]
+    """Buy the batch's leads (exclude_ids paging, capped by the profile's budget); idempotent."""
+    batch = get_batch(engine, batch_key)
+    if batch.source != "generect":
+        return PullStats(None, 0, 0.0)
+    existing = read_partition(engine, "icp_prospects", batch_key)
+    if len(existing) >= (batch.rows_expected or 0):
+        return PullStats(batch.origin, len(existing), 0.0)  # already bought: a re-run pays nothing
+    profile = next(p for p in load_profiles(profiles_path()) if p.name == batch.origin)
+    ledger = SpendLedger(
+        engine, run_id=run_id, batch_key=batch_key, budgets=Budgets(usd_per_run=profile.budget_usd)
+    )
+    client = generect.get_client(spend_hook=ledger)
+    try:
+        already = _pulled(engine, profile.name)
+        page = client.search_leads(
+            profile.lead_criteria,
+            max_rows=(batch.rows_expected or 0) - len(existing),
+            exclude_ids=already,
+        )
+    finally:
+        client.close()
+    now = datetime.now(UTC)
+    frame = pd.DataFrame(
+        [
+            {
+                "lead_id": str(r.get("lead_id") or r.get("id")),
+                "profile": profile.name,
+                "raw_json": json.dumps(r),
+                "pulled_at": now,
+            }
+            for r in page.rows
+        ]
+    )
+    if len(existing):
+        frame = pd.concat([existing.drop(columns=["batch_key"]), frame], ignore_index=True)
+    replace_partition(
+        engine,
+        "icp_prospects",
+        batch_key,
+        frame
+        if len(frame)
+        else pd.DataFrame(columns=["lead_id", "profile", "raw_json", "pulled_at"]),
+    )
+    return PullStats(profile.name, len(frame), page.amount_charged)
+
+
+def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
+    """raw_uploads rows for an ICP batch: each pulled lead kept verbatim, traced by its vendor id."""
+    pulled = read_partition(engine, "icp_prospects", batch_key)
+    rows = []
+    for i, r in enumerate(pulled.itertuples(), start=1):
+        lead = json.loads(r.raw_json)
+        company = lead.get("company") or {}
+        flat = {
+            "first_name": lead.get("first_name"),
+            "last_name": lead.get("last_name"),
+            "title": lead.get("title") or lead.get("job_title"),
+            "company": company.get("name") or lead.get("company_name"),
+            "website": company.get("domain"),
+            "location": lead.get("location"),
+            "linkedin_url": lead.get("linkedin_url"),
+            "lead_id": r.lead_id,
+            "industry": company.get("industry"),
+            "headcount": company.get("headcount"),
+        }
+        rows.append(
+            {
+                "row_id": f"generect:{r.lead_id}",
+                "file_id": f"icp:{r.profile}",
+                "file_name": f"generect ICP {r.profile}",
+                "line_no": i,
+                "source": "generect",
+                "raw_json": json.dumps(flat),
+                "parse_error": None,
+                "loaded_at": datetime.now(UTC),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "row_id",
+            "file_id",
+            "file_name",
+            "line_no",
+            "source",
+            "raw_json",
+            "parse_error",
+            "loaded_at",
+        ],
+    )

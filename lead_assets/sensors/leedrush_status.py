@@ -1,0 +1,42 @@
+"""The Leedrush batch-status sensor: polls GET /api/batches within the plan's rate and starts the
+collect run of each batch that became terminal (completed or failed)."""
+
+import dagster as dg
+
+from lead_assets.jobs import collect_job
+from lead_assets.pipeline import leedrush_flow
+from lead_assets.resources.leedrush import LeedrushResource
+from lead_assets.resources.warehouse import WarehouseResource
+
+
+def collect_run_key(batch_key: str, leedrush_batch_id: str) -> str:
+    """Names the work: collecting this remote batch for this lead batch."""
+    return f"collect:{batch_key}:{leedrush_batch_id}"
+
+
+@dg.sensor(
+    job=collect_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Polls Leedrush batch status (a bounded number of list calls per tick, well inside the "
+        "plan's requests per minute) and requests the collect run once a batch is terminal. "
+        "Batches that never finish are marked timed_out after LEAD_ASSETS_LEEDRUSH_TIMEOUT_S."
+    ),
+)
+def leedrush_status_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, leedrush: LeedrushResource
+) -> dg.SensorResult | dg.SkipReason:
+    """Request ``collect_job`` for lead batches whose Leedrush batch is terminal."""
+    poll = leedrush_flow.poll_submissions(warehouse.engine(), leedrush, log=context.log)
+    requests = [
+        dg.RunRequest(
+            run_key=collect_run_key(item.batch_key, item.leedrush_batch_id),
+            partition_key=item.batch_key,
+            tags={"lead_assets/leedrush_status": item.status},
+        )
+        for item in poll.ready
+    ]
+    if not requests and poll.open:
+        return dg.SkipReason(f"waiting: {poll.open} Leedrush batch(es) still processing")
+    return dg.SensorResult(run_requests=requests)
