@@ -591,16 +591,17 @@ class LeedrushClient:
         url = self._url(key, **(fmt or {}))
         relogged = False
         last = "no attempt made"
+        last_response: httpx.Response | None = None
         for attempt in range(1, self.policy.max_attempts + 1):
             token_used = self._token
             try:
                 response, body = self._once(method, url, auth=auth, parse=parse, **kwargs)
             except _Lost as lost:
-                last = lost.reason
+                last, last_response = lost.reason, None
                 log.info("leedrush %s: %s (attempt %d)", operation, lost.reason, attempt)
                 self.policy.sleep(self.policy.backoff(attempt))
                 continue
-            status = response.status_code
+            status, last_response = response.status_code, response
             if status < 300 or status in ok_statuses:
                 return response, body
             if status == 401 and auth and not relogged:
@@ -619,12 +620,12 @@ class LeedrushClient:
                 self.policy.sleep(self.policy.backoff(attempt))
                 continue
             raise self._error(response, operation)
-        error_class = RateLimitedError if "429" in last else UpstreamError
-        raise error_class(
+        if last_response is not None:  # still throttled or failing: the vendor's own words
+            raise self._error(last_response, operation)
+        raise UpstreamError(
             f"Leedrush {operation}: gave up after {self.policy.max_attempts} attempts: {last}",
             vendor=VENDOR,
             operation=operation,
-            status_code=429 if "429" in last else None,
         )
 
     # ---------------------------------------------------------------------------- auth
@@ -816,6 +817,7 @@ class LeedrushClient:
     def _process(self, filename: str, rows: int, reservation: str) -> Submission:
         started = time.time()
         relogged = False
+        last: httpx.Response | None = None
         for attempt in range(1, self.policy.max_attempts + 1):
             token_used = self._token
             try:
@@ -828,6 +830,7 @@ class LeedrushClient:
                 )
             except _Lost as lost:
                 if not lost.sent:  # nothing reached the server: safe to try again
+                    last = None
                     self.policy.sleep(self.policy.backoff(attempt))
                     continue
                 found = self._reconcile(filename, started, grace=True)
@@ -840,7 +843,7 @@ class LeedrushClient:
                     vendor=VENDOR,
                     operation="process",
                 ) from None
-            status = response.status_code
+            status, last = response.status_code, response
             if status < 300:
                 return self._submission(body, filename, rows)
             if status == 401 and not relogged:
@@ -860,6 +863,8 @@ class LeedrushClient:
                 self.policy.sleep(self.policy.backoff(attempt))
                 continue
             raise self._error(response, "process")
+        if last is not None:  # still throttled or failing: the vendor's own words
+            raise self._error(last, "process")
         raise UpstreamError(
             f"Leedrush process: gave up after {self.policy.max_attempts} attempts; "
             f"no batch was started for {filename!r}",
