@@ -833,18 +833,14 @@ class LeedrushClient:
                     last = None
                     self.policy.sleep(self.policy.backoff(attempt))
                     continue
-                found = self._reconcile(filename, started, grace=True)
-                if found is not None:
-                    return found
-                self.spend.mark_unknown(reservation, lost.reason)
-                raise AmbiguousChargeError(
-                    f"Leedrush process: {lost.reason}, and no batch for {filename!r} appeared; "
-                    "it may still have been billed. Not retried: reconcile before resubmitting",
-                    vendor=VENDOR,
-                    operation="process",
-                ) from None
+                return self._lost_answer(filename, started, reservation, lost.reason)
             status, last = response.status_code, response
             if status < 300:
+                if not isinstance(body, dict) or not (body.get("batch_id") or body.get("job_id")):
+                    # A success without a batch id cannot be tracked: treat it as a lost answer.
+                    return self._lost_answer(
+                        filename, started, reservation, "the answer carried no batch_id"
+                    )
                 return self._submission(body, filename, rows)
             if status == 401 and not relogged:
                 relogged = True
@@ -868,6 +864,22 @@ class LeedrushClient:
         raise UpstreamError(
             f"Leedrush process: gave up after {self.policy.max_attempts} attempts; "
             f"no batch was started for {filename!r}",
+            vendor=VENDOR,
+            operation="process",
+        )
+
+    def _lost_answer(
+        self, filename: str, started: float, reservation: str, reason: str
+    ) -> Submission:
+        """The request reached the server but no usable answer came back: find the batch by its
+        unique filename, or mark the charge unknown and stop (never resend)."""
+        found = self._reconcile(filename, started, grace=True)
+        if found is not None:
+            return found
+        self.spend.mark_unknown(reservation, reason)
+        raise AmbiguousChargeError(
+            f"Leedrush process: {reason}, and no batch for {filename!r} appeared; it may "
+            "still have been billed. Not retried: reconcile before resubmitting",
             vendor=VENDOR,
             operation="process",
         )

@@ -350,6 +350,22 @@ def test_timeout_after_process_sent_is_unknown_and_never_retried() -> None:
     assert entry.state == "unknown" and entry.estimate == 10
 
 
+def test_success_without_batch_id_is_reconciled_from_the_list() -> None:
+    listed = {**BATCH_EXAMPLE, "filename": "leads--run1.csv", "status": "queued"}
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/process":
+            return httpx.Response(200, json={"status": "queued"})
+        return httpx.Response(200, json=[listed])
+
+    hook = MemorySpendHook()
+    client, seen = mock_client(route, spend_hook=hook)
+    submission = client.process("leads--run1.csv", rows=500, request_key="k")
+    assert submission.reconciled and submission.batch_id == "batch_a1b2c3d4"
+    assert [e.state for e in hook.entries.values()] == ["settled"]
+    assert sum(r.url.path == "/api/process" for r in seen) == 1
+
+
 def test_unique_upload_names() -> None:
     a = unique_upload_name("leads.csv", "run-1")
     assert a == "leads--run-1.csv" and unique_upload_name(a, "run-1") == a
