@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -387,8 +387,13 @@ class RequestLimiter:
     transit skew) after it was spent, which never exceeds the server's window."""
 
     def __init__(
-        self, rpm: int | None, *, window_s: float = 60.5, sleep=time.sleep, clock=time.monotonic
-    ) -> None:  # type: ignore[no-untyped-def]
+        self,
+        rpm: int | None,
+        *,
+        window_s: float = 60.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rpm = rpm
         self.window_s = window_s
         self._sleep = sleep

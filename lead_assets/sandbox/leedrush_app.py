@@ -564,7 +564,8 @@ def create_leedrush_app(config: LeedrushSandboxConfig | None = None) -> Starlett
                 )
                 after = account.credits_remaining
         if exhausted:
-            spawn(fire("credits.exhausted", None, credit_data()))
+            if account.credits_remaining == 0:  # "processing paused" only at a zero balance
+                spawn(fire("credits.exhausted", None, credit_data()))
             return _detail(402, "Insufficient credits")
         low = account.credits_total * 0.10
         if after == 0:
