@@ -36,7 +36,7 @@ def generect_enrichment(
             warehouse.engine(),
             generect,
             context.partition_key,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             log=context.log,
         )
     except enrich.WaitingForCredits as exc:
@@ -64,7 +64,7 @@ def leedrush_submission(
             warehouse.engine(),
             leedrush,
             context.partition_key,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             log=context.log,
         )
     except enrich.WaitingForCredits as exc:

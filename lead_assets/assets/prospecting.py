@@ -23,6 +23,6 @@ def icp_prospects(
     database search, paged with exclude_ids so no lead is bought twice, capped by the profile's
     budget). For a file batch there is nothing to pull."""
     stats = prospecting.pull_batch(
-        warehouse.engine(), generect, context.partition_key, run_id=context.run_id
+        warehouse.engine(), generect, context.partition_key, run_id=context.run.run_id
     )
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))

@@ -43,7 +43,7 @@ def drain(
 ) -> DaemonPass:
     """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
 
-    A round with open remote work (a sensor returned a ``SkipReason`` naming it) waits
+    A round with open remote work (a sensor skipped with a message starting ``waiting:``) waits
     ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the whole drain.
     """
     outcome = DaemonPass()
@@ -61,7 +61,7 @@ def drain(
             )
             result = sensor(context)
             if isinstance(result, dg.SkipReason):
-                waiting = waiting or "waiting" in (result.skip_message or "")
+                waiting = waiting or (result.skip_message or "").startswith("waiting:")
                 continue
             if not isinstance(result, dg.SensorResult):
                 continue

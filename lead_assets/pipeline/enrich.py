@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -203,6 +204,22 @@ def enrich_with_generect(
         stats.email_find_requested = len(todo)
         chunks = [dict(list(todo.items())[i : i + CHUNK]) for i in range(0, len(todo), CHUNK)]
 
+        stop = threading.Event()
+
+        def guarded(fn):  # type: ignore[no-untyped-def]
+            """Run ``fn`` unless spending already stopped; stop everyone on a funds or budget refusal."""
+
+            def run(arg):  # type: ignore[no-untyped-def]
+                if stop.is_set():
+                    return None
+                try:
+                    return fn(arg)
+                except (InsufficientFundsError, BudgetExceededError):
+                    stop.set()
+                    raise
+
+            return run
+
         def run_find(chunk: dict[str, dict]) -> None:
             job_key = item_key("email_find_bulk", *sorted(chunk))
             resume = ledger.open_job("generect", "email_find_bulk", job_key)
@@ -231,7 +248,7 @@ def enrich_with_generect(
             found.update(answers)
 
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(run_find, chunks))
+            list(pool.map(guarded(run_find), chunks))
         stats.emails_found = sum(1 for k in find_keys.values() if (found.get(k) or {}).get("email"))
 
         # 2. Validation of the addresses the file gave us (found ones are verified already).
@@ -264,7 +281,8 @@ def enrich_with_generect(
         with ThreadPoolExecutor(4) as pool:
             list(
                 pool.map(
-                    run_validate, [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)]
+                    guarded(run_validate),
+                    [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)],
                 )
             )
 
@@ -288,7 +306,7 @@ def enrich_with_generect(
             companies[domain] = data
 
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(run_company, missing))
+            list(pool.map(guarded(run_company), missing))
     except (InsufficientFundsError, BudgetExceededError) as exc:
         # Everything bought so far is in the cache; the batch waits for credits (a new round).
         with write_transaction(engine) as conn:
@@ -331,7 +349,10 @@ def enrich_with_generect(
                 }
             )
             continue
-        hits = 0
+        # Answers that came from the cache rather than a purchase in this run.
+        hits = int(lead.row_id in find_keys and find_keys[lead.row_id] in cached)
+        hits += int(bool(lead.email) and item_key(lead.email) in cached_v)
+        hits += int(bool(lead.domain) and item_key(lead.domain) in cached_c)
         if lead.row_id in find_keys:
             answer = found.get(find_keys[lead.row_id]) or {}
             actions.append("find")
