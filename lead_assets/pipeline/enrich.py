@@ -131,7 +131,9 @@ def enrichment_plan(frame: pd.DataFrame) -> dict[str, list]:
     find = frame[frame.apply(_needs_find, axis=1)] if len(frame) else frame
     with_email = frame[frame["email"].notna()] if len(frame) else frame
     free = (
-        frame["email_is_free"].fillna(False).astype(bool) if len(frame) else pd.Series(dtype=bool)
+        frame["email_is_free"].map(lambda v: v is True or v == 1)
+        if len(frame)
+        else pd.Series(dtype=bool)
     )
     domains = sorted(
         {d for d, f in zip(frame.get("domain", []), free, strict=False) if d and not f}
