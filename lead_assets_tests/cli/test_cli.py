@@ -1,0 +1,115 @@
+"""The console script as a user runs it: a real subprocess against a temporary state folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lead_assets.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def test_help_lists_every_command() -> None:
+    out = cli("--help").stdout
+    for command in ("doctor", "sandbox", "run", "plan"):
+        assert command in out
+    sandbox_help = cli("sandbox", "--help").stdout
+    assert (
+        "test_sandbox" in sandbox_help
+        and "demo@example.com" in sandbox_help
+        and "demo-password" in sandbox_help
+    )
+
+
+def test_doctor_masks_secrets_and_reports_each_problem(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LEAD_ASSETS_STATE_DIR": str(tmp_path),
+        "GENERECT_API_KEY": "sk_live_TOPSECRET",
+        "LEEDRUSH_PASSWORD": "hunter2-very-secret",
+    }
+    env.pop("DAGSTER_HOME", None)
+    env.pop("LEAD_ASSETS_DATABASE_URL", None)
+    ok = cli("doctor", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "TOPSECRET" not in ok.stdout and "hunter2" not in ok.stdout
+    assert (
+        "[ok] warehouse reachable" in ok.stdout and "[ok] Dagster instance reachable" in ok.stdout
+    )
+    bad = cli(
+        "doctor",
+        env={
+            **env,
+            "LEAD_ASSETS_DATABASE_URL": "postgresql://u:pw-SECRET@127.0.0.1:1/x",
+            "DAGSTER_HOME": str(tmp_path / "missing"),
+        },
+    )
+    assert bad.returncode == 1
+    assert "[FAIL] cannot reach the warehouse" in bad.stdout and "pw-SECRET" not in bad.stdout
+    assert "[FAIL] cannot open the Dagster instance" in bad.stdout
+
+
+def test_run_json_accounts_for_every_row(tmp_path: Path) -> None:
+    from lead_assets.sandbox.server import running_sandbox
+
+    with running_sandbox() as sandbox:
+        env = {**os.environ, **sandbox.environment(), "LEAD_ASSETS_STATE_DIR": str(tmp_path)}
+        for var in (
+            "DAGSTER_HOME",
+            "LEAD_ASSETS_DATABASE_URL",
+            "LEAD_ASSETS_LANDING_DIR",
+            "LEAD_ASSETS_OUTBOX_DIR",
+        ):
+            env.pop(var, None)
+        result = cli(
+            "run",
+            str(SAMPLES / "salesforce_report_cp1252.csv"),
+            str(SAMPLES / "inventory_not_leads.csv"),
+            "--json",
+            env=env,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    by_status = {r["status"]: r for r in rows}
+    quarantined = by_status["quarantined"]
+    assert quarantined["file"].endswith("inventory_not_leads.csv") and quarantined["reasons"] == {
+        "no_usable_columns": 1
+    }
+    done = by_status["done"]
+    for field in (
+        "file",
+        "batch",
+        "rows_in",
+        "ok",
+        "rejected",
+        "reasons",
+        "spend_usd",
+        "spend_credits",
+        "cache_hits",
+        "qualified",
+        "review",
+        "disqualified",
+        "exports",
+    ):
+        assert field in done
+    assert done["rows_in"] == done["ok"] + done["rejected"]
+    assert done["ok"] == done["qualified"] + done["review"] + done["disqualified"] + done["failed"]
+    assert sum(done["reasons"].values()) == done["rejected"]
+    assert done["spend_usd"] > 0 and done["spend_credits"] > 0
+    assert any(p.endswith(".csv") for p in done["exports"]) and any(
+        p.endswith(".parquet") for p in done["exports"]
+    )
