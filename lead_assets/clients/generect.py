@@ -8,9 +8,7 @@ The API key is held privately and never appears in repr, errors or logs.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import threading
 import time
@@ -39,6 +37,7 @@ from lead_assets.clients.generect_vocab import (
 )
 from lead_assets.clients.http_policy import Outcome, RetryPolicy, error_message, send
 from lead_assets.clients.spend import NullSpendHook, SpendHook
+from lead_assets.clients.webhooks import verify_generect_signature
 
 VENDOR = "generect"
 DEFAULT_BASE_URL = "https://api.generect.com"
@@ -113,8 +112,7 @@ def email_status(result: object, catch_all: object = None) -> str:
 
 def verify_webhook(secret: str, body: bytes, signature: str) -> bool:
     """Generect webhooks: base64(HMAC-SHA256(secret, raw body)), compared in constant time."""
-    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    return hmac.compare_digest(expected, signature.strip())
+    return verify_generect_signature(secret, body, signature)
 
 
 @dataclass(frozen=True)
@@ -180,6 +178,7 @@ class GenerectClient:
         )
         self.throttled = 0
         self._jobs: dict[str, str] = {}  # bulk job id -> ledger reservation
+        self._jobs_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"GenerectClient(base_url={self.base_url!r}, api_key=<hidden>)"
@@ -537,15 +536,29 @@ class GenerectClient:
     def submit_email_find_bulk(self, leads: Sequence[dict], *, key: str | None = None) -> str:
         """Submit a bulk email find (at most 50); return the job id. The cost is reserved at
         submit time by the vendor; the ledger reservation stays ``submitted`` until settled."""
-        if not 0 < len(leads) <= 50:
-            raise ValueError("a bulk job takes 1 to 50 leads")
-        body = {"leads": list(leads)}
-        rkey = key or request_key("email_find_bulk", body)
+        return self._submit_bulk(
+            "email_find_bulk", "/api/v1/email/find/bulk/", "leads", leads, "email_find", key
+        )
+
+    def _submit_bulk(
+        self,
+        operation: str,
+        path: str,
+        field_name: str,
+        items: Sequence[dict],
+        price: str,
+        key: str | None,
+    ) -> str:
+        """POST a bulk job (a billable submit, never retried once it may have been received)."""
+        if not 0 < len(items) <= 50:
+            raise ValueError("a bulk job takes 1 to 50 items")
+        body = {field_name: list(items)}
+        rkey = key or request_key(operation, body)
         reservation = self.spend.reserve(
             vendor=VENDOR,
-            operation="email_find_bulk",
+            operation=operation,
             request_key=rkey,
-            estimate=LIST_PRICES["email_find"] * len(leads),
+            estimate=LIST_PRICES[price] * len(items),
             unit="usd",
         )
         try:
@@ -553,12 +566,12 @@ class GenerectClient:
                 outcome = send(
                     self._http,
                     "POST",
-                    self.base_url + "/api/v1/email/find/bulk/",
+                    self.base_url + path,
                     policy=self.policy,
                     idempotent=False,
                     json=body,
                     headers={"Authorization": f"Token {self._key}"},
-                    timeout=TIMEOUTS["default"],
+                    timeout=TIMEOUTS["default"] * self._timeout_scale,
                 )
         except BaseException:
             self.spend.mark_unknown(reservation, "interrupted while submitting")
@@ -568,14 +581,111 @@ class GenerectClient:
             mark = getattr(self.spend, "mark_submitted", None)
             if mark:
                 mark(reservation, f"{reservation}|{job_id}")
-            self._jobs[job_id] = reservation
+            with self._jobs_lock:
+                self._jobs[job_id] = reservation
             return job_id
-        self._answer(outcome, "email_find_bulk", reservation)  # raises with the right ledger state
+        self._answer(outcome, operation, reservation)  # raises with the right ledger state
         raise UpstreamError(
-            "Generect email_find_bulk: unexpected answer",
-            vendor=VENDOR,
-            operation="email_find_bulk",
+            f"Generect {operation}: unexpected answer", vendor=VENDOR, operation=operation
         )
+
+    def _wait_bulk(
+        self,
+        operation: str,
+        path: str,
+        job_id: str,
+        reservation: str | None,
+        poll_s: float,
+        timeout_s: float,
+    ) -> list[dict]:
+        """Poll a bulk job (GET: free and idempotent) until it completes; settle its reservation."""
+        with self._jobs_lock:
+            reservation = reservation or self._jobs.pop(job_id, None)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            payload = self._call("GET", path, f"{operation}_status")
+            meta = payload.get("meta") or {}
+            status = meta.get("status")
+            if status == "completed":
+                if reservation:
+                    self.spend.settle(reservation, float(meta.get("amount_charged") or 0.0))
+                return list(payload.get("data") or [])
+            if status in ("error", "failed"):
+                if reservation:
+                    self.spend.release(reservation, f"job {status}")
+                raise UpstreamError(
+                    f"Generect {operation} job ended with {status}: {meta.get('error')}",
+                    vendor=VENDOR,
+                    operation=operation,
+                )
+            if time.monotonic() > deadline:
+                raise UpstreamError(
+                    f"Generect bulk job {job_id} did not finish in {timeout_s:.0f} s",
+                    vendor=VENDOR,
+                    operation=operation,
+                )
+            self.policy.sleep(poll_s)
+
+    def submit_enrich_leads_bulk(self, leads: Sequence[dict], *, key: str | None = None) -> str:
+        """Submit a bulk lead enrich (at most 50 of ``{id}|{linkedin_url}|{email}``); job id."""
+        return self._submit_bulk(
+            "enrich_leads_bulk",
+            "/api/v1/enrich/database/leads/bulk/",
+            "leads",
+            leads,
+            "enrich",
+            key,
+        )
+
+    def submit_enrich_companies_bulk(
+        self, companies: Sequence[dict], *, key: str | None = None
+    ) -> str:
+        """Submit a bulk company enrich (at most 50 of ``{id}|{domain}|{linkedin_url}|{name}``)."""
+        return self._submit_bulk(
+            "enrich_companies_bulk",
+            "/api/v1/enrich/database/companies/bulk/",
+            "companies",
+            companies,
+            "enrich",
+            key,
+        )
+
+    def wait_enrich_bulk(
+        self,
+        kind: str,
+        job_id: str,
+        *,
+        reservation: str | None = None,
+        poll_s: float = 1.0,
+        timeout_s: float = 600.0,
+    ) -> list[dict | None]:
+        """Poll a bulk enrich job (``kind`` is ``leads`` or ``companies``) to completion; return
+        the profiles in input order, None for misses (misses are free)."""
+        if kind not in ("leads", "companies"):
+            raise ValueError("kind is 'leads' or 'companies'")
+        rows = self._wait_bulk(
+            f"enrich_{kind}_bulk",
+            f"/api/v1/enrich/{kind}/bulk/{job_id}/",
+            job_id,
+            reservation,
+            poll_s,
+            timeout_s,
+        )
+        field_name = "lead" if kind == "leads" else "company"
+        return [r.get(field_name) or None for r in rows]
+
+    def enrich_bulk(
+        self, kind: str, items: Sequence[dict], *, poll_s: float = 1.0, timeout_s: float = 600.0
+    ) -> list[dict | None]:
+        """Submit ``items`` in jobs of 50 and wait for each; profiles in input order."""
+        submit = (
+            self.submit_enrich_leads_bulk if kind == "leads" else self.submit_enrich_companies_bulk
+        )
+        out: list[dict | None] = []
+        for start in range(0, len(items), 50):
+            job_id = submit(list(items[start : start + 50]))
+            out.extend(self.wait_enrich_bulk(kind, job_id, poll_s=poll_s, timeout_s=timeout_s))
+        return out
 
     def wait_email_find_bulk(
         self,
@@ -586,35 +696,15 @@ class GenerectClient:
         timeout_s: float = 600.0,
     ) -> list[EmailFound]:
         """Poll a bulk job (free, idempotent) to completion; settle its reservation with the charge."""
-        reservation = reservation or self._jobs.get(job_id)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            payload = self._call(
-                "GET", f"/api/v1/email/find/bulk/{job_id}/", "email_find_bulk_status"
-            )
-            meta = payload.get("meta") or {}
-            status = meta.get("status")
-            if status == "completed":
-                charged = float(meta.get("amount_charged") or 0.0)
-                if reservation:
-                    self.spend.settle(reservation, charged)
-                results = payload.get("data") or []
-                return [_email_found(r, 0.0, r.get("input") or {}) for r in results]
-            if status in ("error", "failed"):
-                if reservation:
-                    self.spend.release(reservation, f"job {status}")
-                raise UpstreamError(
-                    f"Generect bulk email find job ended with {status}: {meta.get('error')}",
-                    vendor=VENDOR,
-                    operation="email_find_bulk",
-                )
-            if time.monotonic() > deadline:
-                raise UpstreamError(
-                    f"Generect bulk job {job_id} did not finish in {timeout_s:.0f} s",
-                    vendor=VENDOR,
-                    operation="email_find_bulk",
-                )
-            self.policy.sleep(poll_s)
+        rows = self._wait_bulk(
+            "email_find_bulk",
+            f"/api/v1/email/find/bulk/{job_id}/",
+            job_id,
+            reservation,
+            poll_s,
+            timeout_s,
+        )
+        return [_email_found(r, 0.0, r.get("input") or {}) for r in rows]
 
     def validate_emails(self, emails: Sequence[str], *, chunk: int = 50) -> list[EmailVerdict]:
         """Validate addresses in chunks of ~50 ($0.005 per address submitted, any verdict)."""

@@ -158,6 +158,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
     """The Generect sandbox as a Starlette app; state on ``app.state.sandbox``."""
     config = config or GenerectSandboxConfig()
     world = build_world(config.seed)
+    people_by_id = {p.lead_id: p for p in world.people}  # O(1) enrich and find by lead id
     locations = _known_locations(world)
     account = GenerectAccount(config.balance)
     faults = FaultInjector(
@@ -419,7 +420,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
         domain = (item.get("domain") or "").strip().lower()
         if item.get("lead_id") or item.get("linkedin_url"):
             ref = item.get("lead_id") or item.get("linkedin_url")
-            person = next((p for p in world.people if p.lead_id == ref), None)
+            person = people_by_id.get(str(ref))
             if person is None:
                 return {"valid_email": None}, 0.0
             first, last, domain = person.first_name, person.last_name, person.company.domain
@@ -752,7 +753,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             raise _Problem(
                 400, {"non_field_errors": ["Provide exactly one of id, linkedin_url or email."]}
             )
-        person = next((p for p in world.people if p.lead_id == ref), None)
+        person = people_by_id.get(str(ref))
         if person is None or mode == "not_found":
             raise _Problem(400, "Lead does not exist.")
         funds(PRICES["enrich_lead"])
@@ -831,13 +832,15 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                         data, cost = {"valid_email": None}, 0.0
                     results.append({"input": item, **data})
                 else:
-                    row = (
-                        company_for_domain(item.get("domain", ""))
-                        if job["kind"] == "company"
-                        else None
-                    )
-                    cost = PRICES["enrich_company"] if row else 0.0
-                    results.append({"input": item, "company": row})
+                    if job["kind"] == "company":
+                        row = company_for_domain(item.get("domain", ""))
+                        cost = PRICES["enrich_company"] if row else 0.0
+                        results.append({"input": item, "company": row})
+                    else:  # leads: found only when the id is in the world (a miss is free)
+                        person = people_by_id.get(str(item.get("id") or item.get("lead_id")))
+                        row = lead_row(person) if person else None
+                        cost = PRICES["enrich_lead"] if row else 0.0
+                        results.append({"input": item, "lead": row})
                 total += cost
             account.charge(f"bulk_{job['kind']}", total)
             job.update(status="completed", results=results, amount=round(total, 6))
@@ -855,7 +858,11 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             "error": None,
         }
         if job["status"] == "completed":
-            found = sum(1 for r in job["results"] if r.get("valid_email") or r.get("company"))
+            found = sum(
+                1
+                for r in job["results"]
+                if r.get("valid_email") or r.get("company") or r.get("lead")
+            )
             meta.update(found=found, not_found=len(job["results"]) - found)
         return JSONResponse(
             {"data": job.get("results") if job["status"] == "completed" else None, "meta": meta}

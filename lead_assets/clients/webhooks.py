@@ -1,0 +1,58 @@
+"""Webhook signature checks for both vendors: small pure functions, constant-time comparisons.
+
+- Generect signs the raw request body with ``base64(HMAC-SHA256(secret, body))`` and sends it in
+  the ``X-Webhook-Signature`` header (contract, Generect webhooks).
+- Leedrush signs the raw body with ``hex(HMAC-SHA256(secret, body))``.
+
+Always verify the raw bytes as received: re-serialising parsed JSON changes the bytes and the
+signature no longer matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+__all__ = [
+    "generect_signature",
+    "leedrush_signature",
+    "verify_generect_signature",
+    "verify_leedrush_signature",
+]
+
+
+def _digest(secret: str | bytes, body: bytes) -> bytes:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, body, hashlib.sha256).digest()
+
+
+def generect_signature(secret: str | bytes, body: bytes) -> str:
+    """The signature Generect would send for ``body`` (base64 of the HMAC-SHA256 digest)."""
+    return base64.b64encode(_digest(secret, body)).decode()
+
+
+def leedrush_signature(secret: str | bytes, body: bytes) -> str:
+    """The signature Leedrush would send for ``body`` (lowercase hex of the HMAC-SHA256 digest)."""
+    return _digest(secret, body).hex()
+
+
+def verify_generect_signature(secret: str | bytes, body: bytes, signature: str | None) -> bool:
+    """True when ``signature`` is Generect's base64 HMAC-SHA256 of ``body``; constant time.
+
+    An empty secret or a missing signature is never valid (an unsigned delivery is rejected).
+    """
+    if not secret or not signature:
+        return False
+    return hmac.compare_digest(generect_signature(secret, body), signature.strip())
+
+
+def verify_leedrush_signature(secret: str | bytes, body: bytes, signature: str | None) -> bool:
+    """True when ``signature`` is Leedrush's hex HMAC-SHA256 of ``body`` (case-insensitive,
+    an optional ``sha256=`` prefix is accepted); constant time."""
+    if not secret or not signature:
+        return False
+    value = signature.strip().lower()
+    if value.startswith("sha256="):
+        value = value[len("sha256=") :]
+    return hmac.compare_digest(leedrush_signature(secret, body), value)
