@@ -132,6 +132,10 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
             f"{key:<52} {f['rows_in']:>5} {f['rejected']:>4} {f['qualified']:>5} {f['review']:>6} {f['disqualified']:>5} "
             f"{yield_pct:>5.1f}% {f['spend_usd']:>8.4f} {f['spend_credits']:>7.0f} {f['cache_hits']:>6}"
         )
+    print("\nRejected at standardization, by reason")
+    for key in keys:
+        reasons = batch_figures(engine, key)["reasons"]
+        print(f"  {key}: " + (", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) or "none"))
     print("\nExports")
     for key in keys:
         for path in export_paths(engine, key):
