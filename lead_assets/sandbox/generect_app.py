@@ -66,6 +66,14 @@ MAGIC = {
     "upstream-error@example.com": "upstream_error",
     "slow@example.com": "slow",
 }
+TITLE_ABBREVIATIONS = {
+    "ceo": "chief executive officer",
+    "cto": "chief technology officer",
+    "cfo": "chief financial officer",
+    "coo": "chief operating officer",
+    "cmo": "chief marketing officer",
+    "vp": "vice president",
+}
 WEBHOOK_EVENTS = (
     "email.find.bulk.completed",
     "phone.find.bulk.completed",
@@ -274,10 +282,10 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
         return errors
 
     def title_match(wanted: list[str], title: str) -> bool:
+        # "Results may also include similar titles": common abbreviations match their long form.
         t = title.lower()
-        return any(
-            all(w in t for w in want.lower().split()) or t in want.lower() for want in wanted
-        )
+        wants = [TITLE_ABBREVIATIONS.get(w.strip().lower(), w.lower()) for w in wanted]
+        return any(all(w in t for w in want.split()) or t in want for want in wants)
 
     def loc_match(wanted: list[str], location: str) -> bool:
         loc = location.lower()
