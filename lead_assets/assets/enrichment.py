@@ -42,6 +42,10 @@ def generect_enrichment(
     except enrich.WaitingForCredits as exc:
         # A clear failure, no retry: the credits sensor relaunches the batch when funds return.
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    # The credits sensor tags the run with its estimate: show estimate against actual.
+    estimate = context.run.tags.get("lead_assets/estimate_usd")
+    if estimate is not None:
+        stats.estimate_usd = float(estimate)
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
 
 

@@ -107,6 +107,11 @@ class GenerectStats:
             "blocked_do_not_contact": self.blocked_dnc,
             "spend_usd": round(self.spend_usd, 4),
             "estimate_usd": round(self.estimate_usd, 4),
+            "estimate_error_pct": round(
+                100 * (self.estimate_usd - self.spend_usd) / self.spend_usd, 1
+            )
+            if self.spend_usd
+            else 0.0,
         }
         if self.balance_usd is not None:
             out["generect_balance_usd"] = round(self.balance_usd, 4)

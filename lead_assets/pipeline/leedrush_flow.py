@@ -48,6 +48,7 @@ class SubmitStats:
     credits: float
     adopted: bool = False
     reused: bool = False
+    credits_remaining: float | None = None
 
     def summary(self) -> dict[str, object]:
         return {
@@ -56,6 +57,7 @@ class SubmitStats:
             "credits_spent": self.credits,
             "adopted_existing_batch": self.adopted,
             "reused_submission": self.reused,
+            "leedrush_credits_remaining": self.credits_remaining,
         }
 
 
@@ -192,11 +194,22 @@ def submit_batch(
                     {"d": str(exc), "k": batch_key},
                 )
             raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
+        try:
+            remaining: float | None = float(
+                client.credits_remaining()
+            )  # free read, plotted in the UI
+        except Exception:  # the submission succeeded; a failed read must not fail the step
+            remaining = None
     finally:
         client.close()
     _record(engine, batch_key, submission.batch_id, submission.status, submission.rows_total)
     set_batch_state(engine, batch_key, "submitted")
-    return SubmitStats(submission.batch_id, submission.rows_total, submission.credits_charged)
+    return SubmitStats(
+        submission.batch_id,
+        submission.rows_total,
+        submission.credits_charged,
+        credits_remaining=remaining,
+    )
 
 
 @dataclass
