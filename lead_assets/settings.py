@@ -131,11 +131,20 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
     EnvVarDoc("LEEDRUSH_BASE_URL", "https://leedrush.com", False, "Leedrush base URL"),
     EnvVarDoc("LEEDRUSH_PLAN", "read from the subscription", False, "Leedrush plan override"),
     EnvVarDoc("LEAD_ASSETS_BUDGET_USD_PER_RUN", "unlimited", False, "most USD one run may commit"),
-    EnvVarDoc("LEAD_ASSETS_BUDGET_USD_PER_DAY", "unlimited", False, "most USD all runs may commit per UTC day"),
+    EnvVarDoc(
+        "LEAD_ASSETS_BUDGET_USD_PER_DAY",
+        "unlimited",
+        False,
+        "most USD all runs may commit per UTC day",
+    ),
     EnvVarDoc("LEAD_ASSETS_RESERVE_USD", "0", False, "Generect balance never touched"),
     EnvVarDoc("LEAD_ASSETS_RESERVE_CREDITS", "0", False, "Leedrush credits never touched"),
-    EnvVarDoc("LEAD_ASSETS_VALIDATE_EMAILS", "1", False, "pay to validate emails of unknown status"),
-    EnvVarDoc("LEAD_ASSETS_LEEDRUSH_TIMEOUT_S", "21600", False, "give up on a Leedrush batch after this"),
+    EnvVarDoc(
+        "LEAD_ASSETS_VALIDATE_EMAILS", "1", False, "pay to validate emails of unknown status"
+    ),
+    EnvVarDoc(
+        "LEAD_ASSETS_LEEDRUSH_TIMEOUT_S", "21600", False, "give up on a Leedrush batch after this"
+    ),
     EnvVarDoc("LEAD_ASSETS_SCORING_CONFIG", "config/scoring.yaml", False, "scoring rules"),
     EnvVarDoc("LEAD_ASSETS_DNC_FILE", "config/do_not_contact.csv", False, "do-not-contact list"),
     EnvVarDoc("LEAD_ASSETS_ICP_PROFILES", "config/icp_profiles.yaml", False, "ICP profiles"),
