@@ -54,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-after", action="store_true", help="Generect: add Retry-After: 1 to throttling 429s"
     )
+    parser.add_argument(
+        "--shuffle-pages",
+        action="store_true",
+        help="Generect: unstable search ordering between calls (surfaces offset-paging bugs)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         legacy_400_funds=args.legacy_400_funds,
         preview_free=args.preview_free,
         retry_after=args.retry_after,
+        shuffle_pages=args.shuffle_pages,
     )
     leedrush = LeedrushSandboxConfig(
         plan=args.plan,

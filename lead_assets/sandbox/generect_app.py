@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import threading
 import time
 import uuid
@@ -104,6 +105,7 @@ class GenerectSandboxConfig:
     preview_free: bool = False
     retry_after: bool = False  # add Retry-After: 1 to throttling 429s
     strict_industries: bool = False  # unknown industry -> 400 instead of 0 rows
+    shuffle_pages: bool = False  # unstable ordering between calls, as production (A-G5)
     caps: dict[str, int] = field(default_factory=lambda: dict(CAPS))
 
 
@@ -167,6 +169,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
     config = config or GenerectSandboxConfig()
     world = build_world(config.seed)
     people_by_id = {p.lead_id: p for p in world.people}  # O(1) enrich and find by lead id
+    shuffle_rng, shuffle_lock = random.Random(config.seed), threading.Lock()
     locations = _known_locations(world)
     account = GenerectAccount(config.balance)
     faults = FaultInjector(
@@ -563,6 +566,9 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             raise _Problem(400, {"non_field_errors": ["At least one filter is required."]})
         limit, offset = int(body.get("limit_by") or 25), int(body.get("offset_by") or 0)
         matches = [] if silent_zero(body) else [p for p in world.people if person_matches(p, body)]
+        if config.shuffle_pages:  # offset paging now repeats and skips rows; exclude_ids does not
+            with shuffle_lock:
+                shuffle_rng.shuffle(matches)
         rows = [lead_row(p) for p in matches[offset : offset + limit]]
         cost = PRICES["search_row"] * len(rows)
         funds(cost)

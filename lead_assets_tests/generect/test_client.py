@@ -324,3 +324,19 @@ def test_semaphores_keep_in_flight_below_the_vendor_cap() -> None:
     assert stats["throttled"] == 0 and client.throttled == 0
     assert 1 < stats["max_inflight"]["lead_enrich"] <= 7
     assert app.state.sandbox.account.total_charged == pytest.approx(0.02 * 120)
+
+
+def test_exclude_ids_paging_survives_shuffled_pages() -> None:
+    app = create_generect_app(GenerectSandboxConfig(shuffle_pages=True))
+    with serve_in_thread(app) as url:
+        client = GenerectClient("test_sandbox", url, policy=fast_policy())
+        criteria = {"seniorities": ["intern"], "company_industries": ["Online Media"]}
+        total = client.count_leads(criteria)
+        page = client.search_leads(criteria, max_rows=5000, page_size=max(2, total // 4))
+        raw = httpx.Client(base_url=url, headers={"Authorization": "Token test_sandbox"})
+        a = raw.post("/api/v1/search/database/leads/", json={**criteria, "limit_by": total})
+        b = raw.post("/api/v1/search/database/leads/", json={**criteria, "limit_by": total})
+    ids = {lead_id_of(r) for r in page.rows}
+    assert len(ids) == len(page.rows) == total  # complete and without duplicates
+    order = [[r["lead_id"] for r in x.json()["data"]["leads"]] for x in (a, b)]
+    assert order[0] != order[1] and set(order[0]) == set(order[1])  # ordering really is unstable
