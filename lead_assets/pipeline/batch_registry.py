@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from lead_assets.warehouse.engine import write_transaction
 
@@ -94,25 +94,29 @@ def record_file_version(
             conn.execute(
                 text("DELETE FROM lead_batches WHERE batch_key = :k"), {"k": batch.batch_key}
             )
-            conn.execute(
-                text(
-                    "INSERT INTO lead_batches (batch_key, source, origin, file_id, row_start, row_end,"
-                    " rows_expected, state, detail, created_at, updated_at) VALUES (:k, :src, :o,"
-                    " :f, :rs, :re, :n, :st, :d, :t, :t)"
-                ),
-                {
-                    "k": batch.batch_key,
-                    "src": batch.source,
-                    "o": batch.origin,
-                    "f": batch.file_id,
-                    "rs": batch.row_start,
-                    "re": batch.row_end,
-                    "n": batch.rows_expected,
-                    "st": batch.state,
-                    "d": batch.detail,
-                    "t": now,
-                },
-            )
+            _insert_batch(conn, batch, now)
+
+
+def _insert_batch(conn: Connection, batch: LeadBatch, now: datetime) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO lead_batches (batch_key, source, origin, file_id, row_start, row_end,"
+            " rows_expected, state, detail, created_at, updated_at) VALUES (:k, :src, :o,"
+            " :f, :rs, :re, :n, :st, :d, :t, :t)"
+        ),
+        {
+            "k": batch.batch_key,
+            "src": batch.source,
+            "o": batch.origin,
+            "f": batch.file_id,
+            "rs": batch.row_start,
+            "re": batch.row_end,
+            "n": batch.rows_expected,
+            "st": batch.state,
+            "d": batch.detail,
+            "t": now,
+        },
+    )
 
 
 def register_batches(engine: Engine, batches: Sequence[LeadBatch]) -> None:
@@ -125,25 +129,7 @@ def register_batches(engine: Engine, batches: Sequence[LeadBatch]) -> None:
             ).first()
             if exists:
                 continue
-            conn.execute(
-                text(
-                    "INSERT INTO lead_batches (batch_key, source, origin, file_id, row_start, row_end,"
-                    " rows_expected, state, detail, created_at, updated_at) VALUES (:k, :src, :o,"
-                    " :f, :rs, :re, :n, :st, :d, :t, :t)"
-                ),
-                {
-                    "k": batch.batch_key,
-                    "src": batch.source,
-                    "o": batch.origin,
-                    "f": batch.file_id,
-                    "rs": batch.row_start,
-                    "re": batch.row_end,
-                    "n": batch.rows_expected,
-                    "st": batch.state,
-                    "d": batch.detail,
-                    "t": now,
-                },
-            )
+            _insert_batch(conn, batch, now)
 
 
 def get_batch(engine: Engine, batch_key: str) -> LeadBatch:
