@@ -217,7 +217,13 @@ def export_batch(engine: Engine, batch_key: str) -> ExportStats:
     from lead_assets.core.exports import write_batch_exports
 
     frame = read_partition(engine, "qualified_leads", batch_key).drop(columns=["batch_key"])
-    frame = frame.sort_values(["status", "score"], ascending=[True, False])
+    # Best first: qualified leads by score, then review, then the rest.
+    order = {"QUALIFIED": 0, "REVIEW": 1, "DISQUALIFIED": 2, "FAILED": 3}
+    frame = (
+        frame.assign(_rank=frame["status"].map(order))
+        .sort_values(["_rank", "score"], ascending=[True, False])
+        .drop(columns=["_rank"])
+    )
     paths = write_batch_exports(frame, outbox_dir(), batch_key)
     now = datetime.now(UTC)
     with write_transaction(engine) as conn:
