@@ -113,7 +113,9 @@ def resolve(frame: pd.DataFrame) -> Resolution:
     domains = _text(frame, "domain")
     company_keys = _text(frame, "company_key")
     orgs = [d or c or None for d, c in zip(domains, company_keys, strict=True)]
-    uf = _Clusters(emails, orgs)
+    role = [v in ("True", "true", "1") for v in _text(frame, "email_is_role")]
+    # A role mailbox identifies nobody, so it neither links nor separates people.
+    uf = _Clusters([None if r else e for e, r in zip(emails, role, strict=True)], orgs)
 
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
     for column, confidence, rule in (
@@ -123,8 +125,8 @@ def resolve(frame: pd.DataFrame) -> Resolution:
     ):
         seen: dict[str, int] = {}
         for i, value in enumerate(_text(frame, column)):
-            if not value:
-                continue
+            if not value or (column == "email_match_key" and role[i]):
+                continue  # info@ or sales@ is shared by many people: not an identity
             if value in seen:
                 uf.union(seen[value], i, confidence, rule, require_same_org=False)
             else:
