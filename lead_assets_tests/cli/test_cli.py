@@ -25,7 +25,7 @@ def cli(
 
 def test_help_lists_every_command() -> None:
     out = cli("--help").stdout
-    for command in ("doctor", "sandbox", "run", "plan"):
+    for command in ("doctor", "sandbox", "run", "plan", "dedupe"):
         assert command in out
     sandbox_help = cli("sandbox", "--help").stdout
     assert (
@@ -113,3 +113,28 @@ def test_run_json_accounts_for_every_row(tmp_path: Path) -> None:
     assert any(p.endswith(".csv") for p in done["exports"]) and any(
         p.endswith(".parquet") for p in done["exports"]
     )
+
+
+def test_dedupe_keeps_every_row_and_adds_ids(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "first_name,last_name,email,phone,title,company_name,company_domain,location,notes\n"
+        'Robert,Ray,bob.ray+x@x.io,,CEO,X Inc,x.io,"Austin, TX",first\n'
+        "Bob,Ray,BOB.RAY@X.IO,,CEO,X,x.io,,second\n"
+        "Ann,Lee,,,CTO,Y GmbH,y.de,Berlin,third\n"
+        ",,,,,,,,empty\n"
+    )
+    out = tmp_path / "out.csv"
+    result = cli("dedupe", str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert frame["notes"].tolist() == ["first", "second", "third", "empty"]  # every row and column
+    assert (
+        frame.loc[0, "lead_cluster_id"]
+        == frame.loc[1, "lead_cluster_id"]
+        != frame.loc[2, "lead_cluster_id"]
+    )
+    assert frame.loc[0, "account_id"] == frame.loc[1, "account_id"]
+    assert pd.isna(frame.loc[3, "lead_cluster_id"])  # an unidentifiable row is kept, not clustered
