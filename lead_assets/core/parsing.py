@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,8 +270,19 @@ def sniff_delimiter(text: str) -> str:
     return max(_DELIMITERS, key=score)
 
 
+_EXCEL_SEP = re.compile(r'^"?sep=(.)"?\r?\n', re.IGNORECASE)
+
+
 def _parse_csv(text: str) -> ParsedFile:
-    delimiter = sniff_delimiter(text)
+    # Excel writes "sep=;" as the first line of CSVs meant for other locales: obey it, skip it.
+    declared = _EXCEL_SEP.match(text)
+    skipped_lines = 0
+    if declared:
+        delimiter = declared.group(1)
+        text = text[declared.end() :]
+        skipped_lines = 1
+    else:
+        delimiter = sniff_delimiter(text)
     reader = csv.reader(
         io.StringIO(text, newline=""),
         delimiter=delimiter,
@@ -282,7 +294,7 @@ def _parse_csv(text: str) -> ParsedFile:
     rows: list[ParsedRow] = []
     previous_end = 0
     for fields in reader:
-        start = previous_end + 1
+        start = previous_end + 1 + skipped_lines
         previous_end = reader.line_num
         if not fields or (all(not f.strip() for f in fields) and headers is None):
             continue
@@ -291,6 +303,9 @@ def _parse_csv(text: str) -> ParsedFile:
         if headers is None:
             headers = _unique_headers(fields)
             continue
+        # A trailing delimiter on every data line adds empty fields: harmless, not a broken row.
+        while len(fields) > len(headers) and not fields[-1].strip():
+            fields = fields[:-1]
         values = dict(zip(headers, fields, strict=False))
         error = None
         if len(fields) != len(headers):

@@ -124,3 +124,11 @@ def test_bundled_samples_parse(name: str) -> None:
     parsed = parse_file(SAMPLES / name)
     assert len(parsed.rows) > 50
     assert "email" in parsed.mapping.values() or "full_name" in parsed.mapping.values()
+
+
+def test_excel_sep_line_and_trailing_delimiters(tmp_path: Path) -> None:
+    text = "sep=;\nemail;first_name;company\na@b.com;Ann;B;\nc@d.com;Cy;D;;\n"
+    parsed = parse_file(write(tmp_path, "excel.csv", text.encode("cp1252")))
+    assert parsed.delimiter == ";" and [r.parse_error for r in parsed.rows] == [None, None]
+    assert [r.line_no for r in parsed.rows] == [3, 4]
+    assert parsed.rows[1].values == {"email": "c@d.com", "first_name": "Cy", "company": "D"}
