@@ -184,10 +184,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "company_headcount",
         "headcount range",
         "estimated num employees",
+        "organization estimated num employees",
         "organization num employees",
         "employees count",
     ),
-    "industry": ("industry", "company industry", "sector", "vertical"),
+    "industry": ("industry", "company industry", "sector", "vertical", "organization industry"),
     "vendor_lead_id": (
         "lead id",
         "lead_id",

@@ -186,10 +186,18 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parse
 
 
 def _headers_of(records: list[dict]) -> list[str]:
+    """Keys of JSON records, nested objects as dotted keys (``organization.name``)."""
     seen: dict[str, None] = {}
+
+    def walk(record: dict, prefix: str) -> None:
+        for key, value in record.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                seen.setdefault(f"{prefix}{key}", None)
+
     for record in records:
-        for key in record:
-            seen.setdefault(str(key), None)
+        walk(record, "")
     return list(seen)
 
 

@@ -102,11 +102,24 @@ def load_raw_uploads(engine: Engine, batch_key: str) -> RawLoadStats:
     )
 
 
+def _flatten(record: dict, prefix: str = "") -> dict:
+    """Nested JSON exports (Apollo's ``organization``, Generect's ``company``) become dotted keys
+    such as ``organization.name``, which the header aliases know."""
+    out: dict = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
 def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
     """Decode ``raw_json`` and rename each file's headers to canonical lead fields."""
     from lead_assets.core.headers import map_headers
 
-    records = [json.loads(v) for v in raw["raw_json"]]
+    records = [_flatten(json.loads(v)) for v in raw["raw_json"]]
     headers: list[str] = []
     seen: set[str] = set()
     for record in records:

@@ -132,3 +132,38 @@ def test_excel_sep_line_and_trailing_delimiters(tmp_path: Path) -> None:
     assert parsed.delimiter == ";" and [r.parse_error for r in parsed.rows] == [None, None]
     assert [r.line_no for r in parsed.rows] == [3, 4]
     assert parsed.rows[1].values == {"email": "c@d.com", "first_name": "Cy", "company": "D"}
+
+
+def test_nested_json_exports_are_understood(tmp_path: Path) -> None:
+    import json as _json
+
+    import pandas as pd
+
+    from lead_assets.pipeline.ingest import raw_frame_to_canonical
+
+    record = {
+        "name": "Ann Lee",
+        "organization": {
+            "name": "Acme Inc",
+            "website_url": "http://acme.io",
+            "estimated_num_employees": 120,
+        },
+    }
+    parsed = parse_file(
+        write(tmp_path, "apollo.json", _json.dumps([record]).encode())
+    )  # no email: name + company suffice
+    assert {"organization.name": "company_name"}.items() <= parsed.mapping.items()
+    raw = pd.DataFrame(
+        {
+            "row_id": ["1"],
+            "raw_json": [_json.dumps(parsed.rows[0].values)],
+            "parse_error": [None],
+            "source": ["file"],
+        }
+    )
+    canonical = raw_frame_to_canonical(raw)
+    assert (
+        canonical.loc[0, "company_name"] == "Acme Inc"
+        and canonical.loc[0, "domain"] == "http://acme.io"
+    )
+    assert canonical.loc[0, "headcount"] == 120
