@@ -218,12 +218,37 @@ def map_headers(headers: Iterable[str]) -> dict[str, str]:
     When two headers map to the same field, both are kept in the mapping; the caller takes the
     first non-empty value in header order.
     """
+    headers = list(headers)
     mapping: dict[str, str] = {}
     for header in headers:
         field = _LOOKUP.get(header_token(str(header)))
         if field:
             mapping[header] = field
+    # Second pass for exports that decorate names ("Email (Work)", "Mobile Phone #2",
+    # "LinkedIn Profile Link"): a telling word maps a header only when the field is still missing.
+    for header in headers:
+        if header in mapping:
+            continue
+        token = header_token(str(header))
+        for word, field in _HINTS:
+            if word in token and field not in mapping.values():
+                mapping[header] = field
+                break
     return mapping
+
+
+_HINTS = (
+    ("email", "email"),
+    ("linkedin", "linkedin_url"),
+    ("mobile", "phone"),
+    ("phone", "phone"),
+    ("website", "domain"),
+    ("jobtitle", "title"),
+    ("firstname", "first_name"),
+    ("lastname", "last_name"),
+    ("employer", "company_name"),
+    ("employees", "headcount"),
+)
 
 
 def has_usable_columns(fields: Iterable[str]) -> bool:

@@ -167,3 +167,27 @@ def test_nested_json_exports_are_understood(tmp_path: Path) -> None:
         and canonical.loc[0, "domain"] == "http://acme.io"
     )
     assert canonical.loc[0, "headcount"] == 120
+
+
+def test_decorated_headers_map_when_nothing_better_exists() -> None:
+    from lead_assets.core.headers import map_headers
+
+    mapping = map_headers(
+        [
+            "Email (Work)",
+            "Email (Personal)",
+            "Mobile Phone #2",
+            "LinkedIn Profile Link",
+            "First Name",
+            "Company",
+        ]
+    )
+    assert (
+        mapping["Email (Work)"] == "email" and "Email (Personal)" not in mapping
+    )  # the first one wins
+    assert (
+        mapping["Mobile Phone #2"] == "phone" and mapping["LinkedIn Profile Link"] == "linkedin_url"
+    )
+    assert map_headers(["Email", "Email Opt Out"]) == {
+        "Email": "email"
+    }  # an exact alias is never displaced
