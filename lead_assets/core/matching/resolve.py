@@ -49,11 +49,11 @@ class Resolution:
 class _Clusters:
     """Union-find whose roots remember each cluster's emails and organizations."""
 
-    def __init__(self, emails: list[str | None], orgs: list[str | None]) -> None:
+    def __init__(self, emails: list[str | None], orgs: list[set[str]]) -> None:
         n = len(emails)
         self.parent = list(range(n))
         self.emails: list[set[str]] = [{e} if e else set() for e in emails]
-        self.orgs: list[set[str]] = [{o} if o else set() for o in orgs]
+        self.orgs: list[set[str]] = [set(o) for o in orgs]
         self.rule: list[tuple[float, str]] = [(1.0, "single")] * n
 
     def find(self, i: int) -> int:
@@ -112,10 +112,16 @@ def resolve(frame: pd.DataFrame) -> Resolution:
     emails = [v or None for v in _text(frame, "email_match_key")]
     domains = _text(frame, "domain")
     company_keys = _text(frame, "company_key")
+    # An organization is known by its domain and by its company key; either one is enough to
+    # put two records in the same block, and sharing either one counts as the same company.
+    org_sets = [
+        ({f"d:{d}"} if d else set()) | ({f"c:{c}"} if c else set())
+        for d, c in zip(domains, company_keys, strict=True)
+    ]
     orgs = [d or c or None for d, c in zip(domains, company_keys, strict=True)]
     role = [v in ("True", "true", "1") for v in _text(frame, "email_is_role")]
     # A role mailbox identifies nobody, so it neither links nor separates people.
-    uf = _Clusters([None if r else e for e, r in zip(emails, role, strict=True)], orgs)
+    uf = _Clusters([None if r else e for e, r in zip(emails, role, strict=True)], org_sets)
 
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
     for column, confidence, rule in (
@@ -144,10 +150,11 @@ def resolve(frame: pd.DataFrame) -> Resolution:
     # 2. Fuzzy names inside blocks of one organization and a surname prefix.
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i in range(n):
-        if orgs[i] and (first[i] or last[i]):
-            blocks[(orgs[i], last[i][:2])].append(i)
-            if first[i]:
-                blocks[(orgs[i], "~" + first[i][:2])].append(i)  # swapped first/last land here
+        # Blocked by organization and by the first letters of either name part: a typo in one
+        # part still shares the other's block, and swapped first/last names meet across keys.
+        for org in org_sets[i]:
+            for part in {last[i][:2], first[i][:2]} - {""}:
+                blocks[(org, part)].append(i)
     links: list[tuple[float, int, int]] = []
     for members in blocks.values():
         if len(members) < 2:
