@@ -30,8 +30,12 @@ SKIPPED_ID = "none"
 
 
 def upload_name(batch_key: str) -> str:
-    """Deterministic, unique upload name: the idempotency key of the submission (A-L5)."""
-    return f"lead_assets-{batch_key}.csv"
+    """Deterministic, unique upload name: the idempotency key of the submission (A-L5). The
+    client's own naming rule is applied with the batch key as the token, so the name Leedrush
+    lists is known before the upload and an interrupted run can find its batch again."""
+    from lead_assets.clients.leedrush import unique_upload_name
+
+    return unique_upload_name(f"lead_assets-{batch_key}.csv", batch_key)
 
 
 def timeout_seconds() -> float:
@@ -180,10 +184,10 @@ def submit_batch(
             )
             set_batch_state(engine, batch_key, "submitted")
             return SubmitStats(adopted.batch_id, adopted.rows_total or len(rows), 0.0, adopted=True)
-        uploaded = client.upload(name, _csv(rows))
+        uploaded = client.upload(name, _csv(rows), run_id=batch_key)
         try:
             submission = client.process(
-                uploaded["filename"], rows=len(rows), request_key=f"leedrush:process:{batch_key}"
+                uploaded.filename, rows=len(rows), request_key=f"leedrush:process:{batch_key}"
             )
         except InsufficientFundsError as exc:
             with write_transaction(engine) as conn:

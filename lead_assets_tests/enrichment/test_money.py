@@ -201,3 +201,32 @@ def test_plan_estimate_is_within_five_percent(pipeline_factory, tmp_path: Path) 
     p.drain("credits_sensor", "leedrush_status_sensor")
     assert estimate.usd == pytest.approx(p.generect_charged, rel=0.05)
     assert estimate.credits == pytest.approx(p.leedrush_charged, rel=0.05)
+
+
+def test_a_started_leedrush_batch_is_adopted_not_bought_again(
+    pipeline_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    p = pipeline_factory()
+    p.drop(lead_file(tmp_path / "adopt.csv", 30, seed=6, with_email=1.0))
+    p.drain("file_drop_sensor")
+    key = batch_keys(p.engine)[0]
+    assert (
+        p.defs.resolve_job_def("enrich_job")
+        .execute_in_process(instance=p.instance, partition_key=key)
+        .success
+    )
+    credits = p.leedrush_charged
+    # The worker died after Leedrush accepted the batch but before the warehouse recorded it.
+    with p.engine.begin() as conn:
+        conn.execute(text("DELETE FROM leedrush_submissions WHERE batch_key = :k"), {"k": key})
+    assert (
+        p.defs.resolve_job_def("enrich_job")
+        .execute_in_process(instance=p.instance, partition_key=key)
+        .success
+    )
+    assert p.leedrush_charged == credits  # found by its deterministic upload name, not bought again
+    with p.engine.connect() as conn:
+        detail = conn.execute(
+            text("SELECT detail FROM leedrush_submissions WHERE batch_key = :k"), {"k": key}
+        ).scalar_one()
+    assert detail == "adopted after an interrupted run"
