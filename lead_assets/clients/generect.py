@@ -174,7 +174,14 @@ class GenerectClient:
         self._timeout_scale = timeout_scale
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(TIMEOUTS["default"] * timeout_scale, connect=10.0),
-            limits=httpx.Limits(max_connections=sum(sizes.values()), max_keepalive_connections=100),
+            # Idle connections are dropped well before a server's keep-alive timeout (often 5 s):
+            # a request written to a connection the server is closing fails *after* it was sent,
+            # which for a paid call means an unknown charge.
+            limits=httpx.Limits(
+                max_connections=sum(sizes.values()),
+                max_keepalive_connections=100,
+                keepalive_expiry=2.0,
+            ),
         )
         self.throttled = 0
         self._jobs: dict[str, str] = {}  # bulk job id -> ledger reservation

@@ -475,7 +475,10 @@ class LeedrushClient:
         self.policy = policy or RetryPolicy(throttled_wait=60.0)
         self.timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
         self._own_http = http is None
-        self._http = http or httpx.Client(timeout=self.timeout)
+        # Short keep-alive: see GenerectClient (a stale connection turns a paid call ambiguous).
+        self._http = http or httpx.Client(
+            timeout=self.timeout, limits=httpx.Limits(keepalive_expiry=2.0)
+        )
         self._plan_override = (plan or "").strip().lower() or None
         #: Limits in force: the override, else the subscription's plan once read, else PAYG.
         self.limits: PlanLimits | None = plan_limits(plan) if self._plan_override else None
