@@ -1,7 +1,8 @@
-"""Entity resolution behind deduplicated_accounts: every resolved lead, re-clustered with the
-batch's new leads, so a new lead joins an existing cluster. Today's implementation re-resolves the
-whole warehouse each time (simple, and by construction identical to a full run); the explicit
-``recluster_job`` does the same on demand."""
+"""Entity resolution behind deduplicated_accounts, incremental: a batch's leads are resolved
+together with the already-resolved leads they could link to (same email, phone, LinkedIn,
+vendor id or organization) and the whole clusters those belong to, so a new lead joins an
+existing cluster without re-clustering the warehouse. The explicit ``recluster_job`` re-resolves
+everything; a test checks both give the same clusters."""
 
 from __future__ import annotations
 
@@ -68,47 +69,118 @@ def recluster_all(engine: Engine) -> ResolveStats:
     return resolve_batch(engine, None)
 
 
-def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
-    """Resolve all leads (the batch's included) and store clusters and accounts in one transaction."""
-    frame = _all_ok_leads(engine)
-    result = resolve(frame)
-    clusters = result.clusters.merge(frame[["key", "batch_key", "row_id"]], on="key").drop(
-        columns=["key"]
+KEY_COLUMNS = (
+    "email_match_key",
+    "linkedin_url",
+    "vendor_lead_id",
+    "phone_e164",
+    "domain",
+    "company_key",
+)
+CLUSTER_COLUMNS = [
+    "batch_key",
+    "row_id",
+    "lead_cluster_id",
+    "account_id",
+    "link_confidence",
+    "link_rule",
+    "is_survivor",
+    "updated_at",
+]
+
+
+def _assigned(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(
+            text("SELECT batch_key, row_id, lead_cluster_id FROM lead_clusters"), conn
+        )
+    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
+    return frame[["key", "lead_cluster_id"]]
+
+
+def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -> pd.DataFrame:
+    """The batch's leads plus every resolved lead that could link to one of them (sharing an
+    exact key or an organization), with their whole clusters, since the guards need every member."""
+    is_new = frame["batch_key"] == batch_key
+    new, old = frame[is_new], frame[~is_new]
+    touched = pd.Series(False, index=old.index)
+    for column in KEY_COLUMNS:
+        values = set(new[column].dropna().astype(str)) - {""}
+        if values:
+            touched |= old[column].astype(str).isin(values)
+    cluster_ids = set(
+        assigned.loc[assigned["key"].isin(old.loc[touched, "key"]), "lead_cluster_id"]
     )
+    members = set(assigned.loc[assigned["lead_cluster_id"].isin(cluster_ids), "key"])
+    touched |= old["key"].isin(members)
+    return pd.concat([new, old[touched]])
+
+
+def _accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """deduplicated_accounts rebuilt from every lead's cluster (vectorized: first known value)."""
+    fields = ["company_name", "company_key", "domain", "industry", "headcount_bucket", "country"]
+    merged = clusters[["key", "lead_cluster_id", "account_id"]].merge(
+        frame[["key", *fields]], on="key"
+    )
+    merged = merged[merged["account_id"].notna()]
+    grouped = merged.groupby("account_id")
+    accounts = grouped[fields].first().rename(columns={"company_name": "name"})
+    accounts["lead_count"] = grouped["lead_cluster_id"].nunique()
+    accounts["field_sources"] = '{"*": "first known value among the account\'s leads"}'
+    return accounts.reset_index()
+
+
+def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
+    """Resolve the batch's leads against everything already resolved (incremental: only the
+    batch and its neighbourhood are re-clustered) and store clusters and accounts in one
+    transaction. ``batch_key=None`` re-clusters the whole warehouse."""
+    frame = _all_ok_leads(engine)
+    assigned = _assigned(engine)
+    subset = frame if batch_key is None else neighbourhood(frame, batch_key, assigned)
+    result = resolve(subset)
     now = datetime.now(UTC)
-    clusters["updated_at"] = now
-    accounts = result.accounts.assign(updated_at=now)
+    fresh = result.clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
+        updated_at=now
+    )
     with write_transaction(engine) as conn:
-        conn.execute(text("DELETE FROM lead_clusters"))
-        conn.execute(text("DELETE FROM deduplicated_accounts"))
-        cols = [
-            "batch_key",
-            "row_id",
-            "lead_cluster_id",
-            "account_id",
-            "link_confidence",
-            "link_rule",
-            "is_survivor",
-            "updated_at",
-        ]
+        if batch_key is None:
+            conn.execute(text("DELETE FROM lead_clusters"))
+        else:
+            for start in range(0, len(fresh), 500):
+                chunk = fresh.iloc[start : start + 500]
+                for bk, rows in chunk.groupby("batch_key"):
+                    params = {f"r{i}": r for i, r in enumerate(rows["row_id"])}
+                    placeholders = ", ".join(f":r{i}" for i in range(len(params)))
+                    conn.execute(
+                        text(
+                            f"DELETE FROM lead_clusters WHERE batch_key = :b AND row_id IN ({placeholders})"
+                        ),
+                        {"b": bk, **params},
+                    )
+        sqlite = conn.dialect.name == "sqlite"
         bulk_insert(
             conn,
             "lead_clusters",
-            cols,
-            frame_rows(clusters, cols, datetimes_as_text=conn.dialect.name == "sqlite"),
+            CLUSTER_COLUMNS,
+            frame_rows(fresh, CLUSTER_COLUMNS, datetimes_as_text=sqlite),
         )
-        acols = list(accounts.columns)
+        everything = pd.read_sql(
+            text("SELECT batch_key, row_id, lead_cluster_id, account_id FROM lead_clusters"), conn
+        )
+        everything["key"] = everything["batch_key"] + "|" + everything["row_id"]
+        accounts = _accounts(frame, everything).assign(updated_at=now)
+        conn.execute(text("DELETE FROM deduplicated_accounts"))
         bulk_insert(
             conn,
             "deduplicated_accounts",
-            acols,
-            frame_rows(accounts, acols, datetimes_as_text=conn.dialect.name == "sqlite"),
+            list(accounts.columns),
+            frame_rows(accounts, list(accounts.columns), datetimes_as_text=sqlite),
         )
-    mine = clusters[clusters["batch_key"] == batch_key] if batch_key else clusters
-    sizes = clusters["lead_cluster_id"].value_counts()
+    mine = everything[everything["batch_key"] == batch_key] if batch_key else everything
+    sizes = everything["lead_cluster_id"].value_counts()
     return ResolveStats(
-        leads=len(clusters),
-        clusters=int(clusters["lead_cluster_id"].nunique()),
+        leads=len(everything),
+        clusters=int(everything["lead_cluster_id"].nunique()),
         accounts=len(accounts),
         batch_leads=len(mine),
         batch_duplicates=int(mine["lead_cluster_id"].map(sizes).gt(1).sum()),
