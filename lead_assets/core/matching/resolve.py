@@ -13,7 +13,6 @@ plus any fields used for survivorship. Missing columns are treated as empty.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -143,9 +142,24 @@ def resolve(frame: pd.DataFrame) -> Resolution:
         if phone:
             by_phone[phone].append(i)
     for members in by_phone.values():
-        for a, b in itertools.pairwise(members):
-            if last[a] and last[a] == last[b]:
-                uf.union(a, b, 0.97, "phone+surname", require_same_org=False)
+        if len(members) > 50:
+            continue  # a switchboard or a placeholder number: it identifies nobody
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if last[a] and last[a] == last[b]:
+                    uf.union(a, b, 0.97, "phone+surname", require_same_org=False)
+                elif last[a] and last[b] and JaroWinkler.similarity(last[a], last[b]) >= 0.9:
+                    uf.union(a, b, 0.93, "phone+similar_surname", require_same_org=False)
+                elif first[a] and first[a] == last[b] and last[a] == first[b]:
+                    uf.union(a, b, 0.93, "phone+swapped_names", require_same_org=False)
+                elif (
+                    first[a]
+                    and first[a] == first[b]
+                    and JaroWinkler.similarity(last[a], last[b]) < 0.8
+                ):
+                    # Same phone and first name, another surname: a name change (marriage) or a
+                    # surname typo beyond the fuzzy threshold; only within one organization.
+                    uf.union(a, b, 0.9, "phone+first_name", require_same_org=True)
 
     # 2. Fuzzy names inside blocks of one organization and a surname prefix.
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
