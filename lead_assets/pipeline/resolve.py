@@ -17,7 +17,7 @@ from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
 
 _COLUMNS = (
-    "batch_key, row_id, first_name, last_name, email_match_key, email_is_role, phone_e164, linkedin_url, vendor_lead_id,"
+    "batch_key, row_id, first_name, last_name, email_match_key, email_is_role, phone_e164, phone_type, linkedin_url, vendor_lead_id,"
     " company_key, domain, company_name, industry, headcount_bucket, country, title_normalized"
 )
 

@@ -228,3 +228,40 @@ def test_labeled_synthetic_leads_resolve_accurately() -> None:
     assert frame["entity_id"].nunique() < len(frame)  # there are duplicates to find
     scores = pairwise_scores(resolve(frame).clusters["lead_cluster_id"], frame["entity_id"])
     assert scores["precision"] >= 0.98 and scores["recall"] >= 0.98
+
+
+def test_shared_office_line_does_not_merge_namesakes_but_a_mobile_survives_a_name_change() -> None:
+    r = resolve(
+        leads(
+            {
+                "first_name": "John",
+                "last_name": "Smith",
+                "domain": "acme.com",
+                "phone_e164": "+14155550100",
+                "phone_type": "fixed_line",
+            },
+            {
+                "first_name": "John",
+                "last_name": "Baker",
+                "domain": "acme.com",
+                "phone_e164": "+14155550100",
+                "phone_type": "fixed_line",
+            },
+            {
+                "first_name": "Maria",
+                "last_name": "Lopez",
+                "domain": "acme.com",
+                "phone_e164": "+14155550199",
+                "phone_type": "mobile",
+            },
+            {
+                "first_name": "Maria",
+                "last_name": "Chen",
+                "domain": "acme.com",
+                "phone_e164": "+14155550199",
+                "phone_type": "mobile",
+            },
+        )
+    )
+    assert not same_cluster(r, 0, 1)
+    assert same_cluster(r, 2, 3)

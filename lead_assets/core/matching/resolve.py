@@ -137,6 +137,7 @@ def resolve(frame: pd.DataFrame) -> Resolution:
             else:
                 seen[value] = i
     # A shared phone is the same person only when the surname agrees (switchboards are shared).
+    mobile = [v == "mobile" for v in _text(frame, "phone_type")]
     by_phone: dict[str, list[int]] = defaultdict(list)
     for i, phone in enumerate(_text(frame, "phone_e164")):
         if phone:
@@ -152,14 +153,11 @@ def resolve(frame: pd.DataFrame) -> Resolution:
                     uf.union(a, b, 0.93, "phone+similar_surname", require_same_org=False)
                 elif first[a] and first[a] == last[b] and last[a] == first[b]:
                     uf.union(a, b, 0.93, "phone+swapped_names", require_same_org=False)
-                elif (
-                    first[a]
-                    and first[a] == first[b]
-                    and JaroWinkler.similarity(last[a], last[b]) < 0.8
-                ):
-                    # Same phone and first name, another surname: a name change (marriage) or a
-                    # surname typo beyond the fuzzy threshold; only within one organization.
-                    uf.union(a, b, 0.9, "phone+first_name", require_same_org=True)
+                elif mobile[a] and mobile[b] and first[a] and first[a] == first[b]:
+                    # The same mobile number and first name under another surname: a name change
+                    # or a surname typo beyond the fuzzy threshold. Only for mobiles, which belong
+                    # to one person; an office line may be shared by two people of one name.
+                    uf.union(a, b, 0.9, "mobile+first_name", require_same_org=True)
 
     # 2. Fuzzy names inside blocks of one organization and a surname prefix.
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
