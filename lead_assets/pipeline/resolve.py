@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from lead_assets.core.matching.resolve import resolve
+from lead_assets.core.matching.resolve import resolve, survivors
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
 
 _COLUMNS = (
-    "batch_key, row_id, first_name, last_name, email_match_key, email_is_role, phone_e164, phone_type, linkedin_url, vendor_lead_id,"
+    "batch_key, row_id, source, first_name, last_name, email_match_key, email_is_role, phone_e164, phone_type, linkedin_url, vendor_lead_id,"
     " company_key, domain, company_name, industry, headcount_bucket, country, title_normalized"
 )
 
@@ -158,6 +158,29 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
                         {"b": bk, **params},
                     )
         sqlite = conn.dialect.name == "sqlite"
+        # Golden records of every cluster this pass touched (old ids of merged clusters too).
+        golden = survivors(subset, result.clusters).assign(updated_at=now)
+        stale = set(assigned.loc[assigned["key"].isin(subset["key"]), "lead_cluster_id"]) | set(
+            golden["lead_cluster_id"]
+        )
+        if batch_key is None:
+            conn.execute(text("DELETE FROM lead_survivors"))
+        else:
+            ids = sorted(stale)
+            for start in range(0, len(ids), 500):
+                params = {f"c{i}": c for i, c in enumerate(ids[start : start + 500])}
+                placeholders = ", ".join(f":c{i}" for i in range(len(params)))
+                conn.execute(
+                    text(f"DELETE FROM lead_survivors WHERE lead_cluster_id IN ({placeholders})"),
+                    params,
+                )
+        if len(golden):
+            bulk_insert(
+                conn,
+                "lead_survivors",
+                list(golden.columns),
+                frame_rows(golden, list(golden.columns), datetimes_as_text=sqlite),
+            )
         bulk_insert(
             conn,
             "lead_clusters",

@@ -45,8 +45,17 @@ def test_batches_resolved_one_by_one_match_a_full_recluster(warehouse: Engine) -
         stats = resolve_batch(warehouse, key)  # each batch against what is already resolved
         assert stats.batch_leads == 500
     incremental = _clusters(warehouse)
+    with warehouse.connect() as conn:
+        golden_before = dict(
+            conn.execute(text("SELECT lead_cluster_id, field_sources FROM lead_survivors")).all()
+        )
     recluster_all(warehouse)
     assert _clusters(warehouse) == incremental
+    with warehouse.connect() as conn:
+        golden_after = dict(
+            conn.execute(text("SELECT lead_cluster_id, field_sources FROM lead_survivors")).all()
+        )
+    assert golden_after == golden_before and set(golden_after) == set(incremental.values())
     with warehouse.connect() as conn:
         accounts = conn.execute(
             text("SELECT COUNT(*), SUM(lead_count) FROM deduplicated_accounts")

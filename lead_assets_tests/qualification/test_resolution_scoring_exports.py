@@ -265,3 +265,55 @@ def test_shared_office_line_does_not_merge_namesakes_but_a_mobile_survives_a_nam
     )
     assert not same_cluster(r, 0, 1)
     assert same_cluster(r, 2, 3)
+
+
+def test_survivorship_per_field_keeps_each_fields_source() -> None:
+    import json
+
+    from lead_assets.core.matching.resolve import survivors
+
+    frame = leads(
+        {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "domain": "acme.com",
+            "email_match_key": "ann@acme.com",
+            "source": "file",
+            "batch_key": "2026-01-01",
+            "title_normalized": "Manager",
+            "phone_e164": "+14155552671",
+        },
+        {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "domain": "acme.com",
+            "email_match_key": "ann@acme.com",
+            "source": "file",
+            "batch_key": "2026-06-01",
+            "title_normalized": "Director",
+        },
+        {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "domain": "acme.com",
+            "email_match_key": "ann@acme.com",
+            "source": "generect",
+            "batch_key": "2026-03-01",
+            "linkedin_url": "https://www.linkedin.com/in/annlee",
+        },
+    )
+    result = resolve(frame)
+    golden = survivors(frame, result.clusters)
+    assert len(golden) == 1
+    row = golden.iloc[0]
+    sources = json.loads(row["field_sources"])
+    assert (
+        row["linkedin_url"] == "https://www.linkedin.com/in/annlee"
+        and sources["linkedin_url"] == "b|2"
+    )  # most trusted source
+    assert (
+        row["title_normalized"] == "Director" and sources["title_normalized"] == "b|1"
+    )  # most recent file record
+    assert (
+        row["phone_e164"] == "+14155552671" and sources["phone_e164"] == "b|0"
+    )  # only record that has it

@@ -216,6 +216,54 @@ def resolve(frame: pd.DataFrame) -> Resolution:
     return Resolution(clusters, _accounts(frame, clusters, orgs, domains, company_keys))
 
 
+#: Sources in order of trust when two records of one person disagree.
+SOURCE_TRUST = {"generect": 0, "leedrush": 1, "file": 2}
+SURVIVOR_OUTPUT = (
+    "first_name",
+    "last_name",
+    "email_match_key",
+    "phone_e164",
+    "title_normalized",
+    "company_name",
+    "domain",
+    "country",
+    "linkedin_url",
+)
+
+
+def survivors(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """One golden record per cluster, chosen field by field: the most trusted source first, then
+    the most recent record (``batch_key`` sorts by time), then the most complete one. Each field
+    keeps the key of the record it came from (``field_sources``, JSON)."""
+    import json
+
+    data = frame.merge(clusters[["key", "lead_cluster_id"]], on="key")
+    trust = data.get("source", pd.Series("file", index=data.index)).map(SOURCE_TRUST).fillna(9)
+    recency = data.get("batch_key", pd.Series("", index=data.index)).fillna("")
+    completeness = sum(
+        data[f].notna() & (data[f].astype(str) != "") for f in SURVIVOR_OUTPUT if f in data
+    )
+    data = data.assign(_trust=trust, _recency=recency, _complete=completeness)
+    # Best record first within each cluster; then the first non-empty value per field wins.
+    data = data.sort_values(
+        ["lead_cluster_id", "_trust", "_recency", "_complete"], ascending=[True, True, False, False]
+    )
+    rows = []
+    for cluster_id, group in data.groupby("lead_cluster_id", sort=False):
+        record: dict[str, object] = {"lead_cluster_id": cluster_id}
+        sources: dict[str, str] = {}
+        for field in SURVIVOR_OUTPUT:
+            if field not in group:
+                continue
+            filled = group[group[field].notna() & (group[field].astype(str) != "")]
+            if len(filled):
+                record[field] = filled[field].iloc[0]
+                sources[field] = str(filled["key"].iloc[0])
+        record["field_sources"] = json.dumps(sources)
+        rows.append(record)
+    return pd.DataFrame(rows)
+
+
 def _name_score(f1: str, l1: str, f2: str, l2: str) -> float:
     if not (l1 and l2):
         return 0.0
