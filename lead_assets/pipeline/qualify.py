@@ -206,10 +206,15 @@ class ExportStats:
     paths: dict[str, str]
     rows: int
     summary_text: str
+    figures: dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
-        """File names and row count (paths are local, not PII)."""
-        return {"rows": self.rows, **{f"path/{k}": v for k, v in self.paths.items()}}
+        """The batch summary (counts, yield, spend) and the files written."""
+        return {
+            **self.figures,
+            "rows_exported": self.rows,
+            **{f"path/{k}": v for k, v in self.paths.items()},
+        }
 
 
 def export_batch(engine: Engine, batch_key: str) -> ExportStats:
@@ -225,6 +230,25 @@ def export_batch(engine: Engine, batch_key: str) -> ExportStats:
         .drop(columns=["_rank"])
     )
     paths = write_batch_exports(frame, outbox_dir(), batch_key)
+    from lead_assets.pipeline.summary import batch_figures
+
+    figures = batch_figures(engine, batch_key)
+    scored = figures["qualified"] + figures["review"] + figures["disqualified"] + figures["failed"]
+    summary = {
+        "batch": batch_key,
+        "rows_in": figures["rows_in"],
+        "rejected_at_standardization": figures["rejected"],
+        "qualified": figures["qualified"],
+        "review": figures["review"],
+        "disqualified": figures["disqualified"],
+        "failed": figures["failed"],
+        "quality_yield_pct": round(100 * figures["qualified"] / scored, 1) if scored else 0.0,
+        "spend_usd": figures["spend_usd"],
+        "spend_credits": figures["spend_credits"],
+    }
+    summary_path = paths["csv"].with_name("summary.json")
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+    paths["summary"] = summary_path
     now = datetime.now(UTC)
     with write_transaction(engine) as conn:
         conn.execute(text("DELETE FROM batch_exports WHERE batch_key = :k"), {"k": batch_key})
@@ -236,4 +260,6 @@ def export_batch(engine: Engine, batch_key: str) -> ExportStats:
                 ),
                 {"k": batch_key, "kind": kind, "p": str(path), "n": len(frame), "t": now},
             )
-    return ExportStats({k: str(v) for k, v in paths.items()}, len(frame), "")
+    return ExportStats(
+        {k: str(v) for k, v in paths.items()}, len(frame), json.dumps(summary), summary
+    )
