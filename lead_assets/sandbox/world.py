@@ -13,6 +13,10 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
+from lead_assets.clients.generect_vocab import COMPANY_TYPES as _VOCAB_COMPANY_TYPES
+from lead_assets.clients.generect_vocab import HEADCOUNTS as _VOCAB_HEADCOUNTS
+from lead_assets.clients.generect_vocab import INDUSTRIES as _VOCAB_INDUSTRIES
+
 FIRST = [
     "James",
     "Mary",
@@ -563,42 +567,10 @@ SUFFIXES = (
     "Partners",
     "Dynamics",
 )
-INDUSTRIES = (
-    "Software Development",
-    "IT Services and IT Consulting",
-    "Financial Services",
-    "Hospitals and Health Care",
-    "Biotechnology Research",
-    "Transportation, Logistics, Supply Chain and Storage",
-    "Retail",
-    "Manufacturing",
-    "Marketing Services",
-    "Computer and Network Security",
-    "Food and Beverage Manufacturing",
-    "Renewable Energy Power Generation",
-    "Venture Capital and Private Equity Principals",
-    "Online Media",
-)
-HEADCOUNTS = (
-    "1-10",
-    "11-50",
-    "51-200",
-    "201-500",
-    "501-1000",
-    "1001-5000",
-    "5001-10000",
-    "10 000+",
-)
-COMPANY_TYPES = (
-    "Public Company",
-    "Privately Held",
-    "Non Profit",
-    "Government Agency",
-    "Educational",
-    "Self Employed",
-    "Partnership",
-    "Self Owned",
-)
+# The vendor's vocabulary (the world uses its first 14 industries).
+INDUSTRIES = _VOCAB_INDUSTRIES[:14]
+HEADCOUNTS = _VOCAB_HEADCOUNTS
+COMPANY_TYPES = _VOCAB_COMPANY_TYPES
 LOCATIONS = (
     ("San Francisco, California, United States", "United States"),
     ("New York, New York, United States", "United States"),

@@ -8,19 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-SENIORITIES = (
-    "owner",
-    "founder",
-    "c_suite",
-    "partner",
-    "vp",
-    "head",
-    "director",
-    "manager",
-    "senior",
-    "entry",
-    "intern",
-)
+# The seniority scale is the vendors' request vocabulary (owner ... intern), kept in one place.
+from lead_assets.clients.generect_vocab import SENIORITIES  # noqa: F401
 
 _ABBREVIATIONS = [
     (r"\bsr\.?(?=\s|$)", "Senior"),
