@@ -162,10 +162,3 @@ def plan(batches: list[BatchNeeds], capacity: Capacity, prices: Prices = Prices(
         day_left = None if day_left is None else day_left - est.usd
         slots = None if slots is None else slots - 1
     return result
-
-
-def split_rows(n_rows: int, max_rows: int) -> list[tuple[int, int]]:
-    """1-based inclusive ranges of at most ``max_rows`` rows (batches sized to the plan)."""
-    if n_rows <= 0 or max_rows <= 0:
-        return []
-    return [(start, min(start + max_rows - 1, n_rows)) for start in range(1, n_rows + 1, max_rows)]

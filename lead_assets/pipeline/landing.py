@@ -106,6 +106,10 @@ def split_rows(n_rows: int, max_rows: int) -> list[tuple[int, int]]:
     """1-based inclusive row ranges of at most ``max_rows`` covering ``n_rows`` rows."""
     if n_rows <= 0:
         return []
+    if max_rows <= 0:
+        raise ValueError(
+            f"LEAD_ASSETS_BATCH_ROWS must be a positive number of rows, got {max_rows}"
+        )
     return [(start, min(start + max_rows - 1, n_rows)) for start in range(1, n_rows + 1, max_rows)]
 
 
