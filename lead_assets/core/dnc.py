@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lead_assets.core.missing import blank_column
 from lead_assets.core.normalize.emails import normalize_email
 
 
@@ -25,8 +26,8 @@ class DoNotContact:
 
     def domain_blocked(self, domain: str | None) -> bool:
         """True for a blocked domain or any subdomain of one."""
-        if not domain:
-            return False
+        if not isinstance(domain, str) or not domain:
+            return False  # missing (None by contract; anything else is not a domain either)
         parts = domain.lower().split(".")
         return any(".".join(parts[i:]) in self.domains for i in range(len(parts) - 1))
 
@@ -59,9 +60,9 @@ def load_dnc(path: str | Path) -> DoNotContact:
 
 def apply_dnc(frame: pd.DataFrame, dnc: DoNotContact) -> tuple[pd.Series, pd.Series]:
     """(blocked mask, reason) for rows of a standardized frame (email_match_key, email_domain, domain)."""
-    keys = frame.get("email_match_key", pd.Series(None, index=frame.index))
-    email_domains = frame.get("email_domain", pd.Series(None, index=frame.index))
-    domains = frame.get("domain", pd.Series(None, index=frame.index))
+    keys = frame.get("email_match_key", blank_column(frame.index))
+    email_domains = frame.get("email_domain", blank_column(frame.index))
+    domains = frame.get("domain", blank_column(frame.index))
     by_email = keys.isin(dnc.emails) if dnc.emails else pd.Series(False, index=frame.index)
     by_domain = pd.Series(
         [

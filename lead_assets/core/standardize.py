@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from lead_assets.core.missing import none_for_missing
 from lead_assets.core.normalize.companies import normalize_company
 from lead_assets.core.normalize.domains import domain_from_url
 from lead_assets.core.normalize.emails import normalize_email
@@ -294,4 +295,4 @@ def standardize_rows(
         warnings=dict(warnings),
         fill_rates=fill,
     )
-    return StandardizeResult(frame, stats)
+    return StandardizeResult(none_for_missing(frame), stats)

@@ -118,6 +118,7 @@ def _flatten(record: dict, prefix: str = "") -> dict:
 def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
     """Decode ``raw_json`` and rename each file's headers to canonical lead fields."""
     from lead_assets.core.headers import map_headers
+    from lead_assets.core.missing import none_for_missing
 
     records = [_flatten(json.loads(v)) for v in raw["raw_json"]]
     headers: list[str] = []
@@ -138,7 +139,8 @@ def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
     canonical.insert(0, "row_id", raw["row_id"].to_numpy())
     canonical["parse_error"] = raw["parse_error"].to_numpy()
     canonical["source"] = raw["source"].to_numpy()
-    return canonical
+    # Records without a key come back as NaN from pandas: one representation (None) from here on.
+    return none_for_missing(canonical)
 
 
 def standardize_batch(engine: Engine, batch_key: str) -> StandardizeStats:

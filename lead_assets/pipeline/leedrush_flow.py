@@ -231,6 +231,8 @@ class PollResult:
 
     ready: list[Ready] = field(default_factory=list)
     open: int = 0
+    #: Submissions whose status could not be recorded (reported; the others go on).
+    failed: list = field(default_factory=list)
 
 
 def _open_submissions(engine: Engine) -> list[dict]:
@@ -263,7 +265,8 @@ def poll_submissions(
         finally:
             client.close()
         now = datetime.now(UTC)
-        for s in running:
+
+        def record(s: dict) -> None:
             batch = found.get(s["leedrush_batch_id"])
             status = batch.status if batch else s["status"]
             submitted = pd.Timestamp(s["submitted_at"]).to_pydatetime().replace(tzinfo=UTC)
@@ -286,8 +289,17 @@ def poll_submissions(
                         },
                     )
                 s["status"] = status
-    result = PollResult()
+
+        from lead_assets.pipeline.isolation import each_alone
+
+        _, failed = each_alone(running, record, key=lambda s: s["batch_key"], log=log)
+    else:
+        failed = []
+    result = PollResult(failed=failed)
+    failed_keys = {f.key for f in failed}
     for s in subs:
+        if s["batch_key"] in failed_keys:
+            continue
         if s["status"] in OPEN:
             result.open += 1
         else:

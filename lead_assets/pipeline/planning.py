@@ -18,6 +18,7 @@ from lead_assets.pipeline.enrich import (
     item_key,
     ok_leads,
 )
+from lead_assets.pipeline.isolation import ItemFailure, each_alone
 from lead_assets.warehouse.ledger import ResponseCache
 
 MIN_SAMPLES = 50
@@ -150,8 +151,17 @@ def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no
     )
 
 
-def plan_waiting_batches(engine: Engine, generect, leedrush) -> Plan:  # type: ignore[no-untyped-def]
-    """The plan for every batch waiting for enrichment (ingested, or back from a funds stop)."""
+def plan_waiting_batches(
+    engine: Engine,
+    generect,
+    leedrush,
+    failed: list[ItemFailure] | None = None,
+) -> Plan:  # type: ignore[no-untyped-def]
+    """The plan for every batch waiting for enrichment (ingested, or back from a funds stop).
+
+    A batch whose needs cannot be estimated (its rows break a step) is left out of the plan and
+    appended to ``failed`` with the reason; the other batches are planned as usual.
+    """
     waiting = batches_in_state(engine, "ingested", "waiting_credits")
     if not waiting:
         return Plan()
@@ -159,8 +169,15 @@ def plan_waiting_batches(engine: Engine, generect, leedrush) -> Plan:  # type: i
         rounds = dict(conn.execute(text("SELECT batch_key, enrich_round FROM lead_batches")).all())
     prices = observed_prices(engine)
     claimed: set[str] = set()  # an answer bought by an earlier batch is not counted again
-    needs = [
-        batch_needs(engine, b.batch_key, prices, int(rounds.get(b.batch_key) or 0), claimed=claimed)
-        for b in waiting
-    ]
+    needs, failures = each_alone(
+        waiting,
+        lambda b: batch_needs(
+            engine, b.batch_key, prices, int(rounds.get(b.batch_key) or 0), claimed=claimed
+        ),
+        key=lambda b: b.batch_key,
+    )
+    if failed is not None:
+        failed.extend(failures)
+    if not needs:
+        return Plan()
     return plan(needs, capacity(engine, generect, leedrush), prices)

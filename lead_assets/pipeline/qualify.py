@@ -104,7 +104,10 @@ def load_scoring_inputs(engine: Engine, batch_key: str) -> tuple[pd.DataFrame, i
             merged[column] = merged[alt].where(merged[alt].notna(), merged[column])
             merged = merged.drop(columns=[alt])
     merged = merged.merge(clusters, on="row_id", how="left")
-    return merged, rows_in, rejected
+    # A left join fills leads without enrichment or cluster rows with NaN: back to None.
+    from lead_assets.core.missing import none_for_missing
+
+    return none_for_missing(merged), rows_in, rejected
 
 
 def _earlier_members(engine: Engine, batch_key: str, cluster_ids: list[str]) -> set[str]:

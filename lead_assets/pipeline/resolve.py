@@ -61,7 +61,9 @@ def _all_ok_leads(engine: Engine) -> pd.DataFrame:
         frame["e_headcount"].notna(), frame["headcount_bucket"]
     )
     frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
-    return frame.drop(columns=["e_industry", "e_headcount"])
+    from lead_assets.core.missing import none_for_missing
+
+    return none_for_missing(frame.drop(columns=["e_industry", "e_headcount"]))
 
 
 def recluster_all(engine: Engine) -> ResolveStats:

@@ -34,9 +34,12 @@ def credits_sensor(
     leedrush: LeedrushResource,
 ) -> dg.SensorResult | dg.SkipReason:
     """Request ``enrich_job`` for the batches the plan says can run now."""
-    plan = planning.plan_waiting_batches(warehouse.engine(), generect, leedrush)
+    failed: list = []
+    plan = planning.plan_waiting_batches(warehouse.engine(), generect, leedrush, failed=failed)
     for line in plan.explain():
         context.log.info(line)
+    for failure in failed:  # one broken batch is reported; it never stops the others
+        context.log.error(f"cannot plan {failure}")
     requests = [
         dg.RunRequest(
             run_key=enrich_run_key(item.batch_key, item.enrich_round),
@@ -49,5 +52,10 @@ def credits_sensor(
         for item in plan.launch
     ]
     if not requests:
-        return dg.SkipReason(plan.idle_reason())
+        reason = plan.idle_reason()
+        if failed:
+            reason += f"; {len(failed)} batch(es) could not be planned: " + "; ".join(
+                str(f) for f in failed
+            )
+        return dg.SkipReason(reason)
     return dg.SensorResult(run_requests=requests)

@@ -29,6 +29,8 @@ def leedrush_status_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     """Request ``collect_job`` for lead batches whose Leedrush batch is terminal."""
     poll = leedrush_flow.poll_submissions(warehouse.engine(), leedrush, log=context.log)
+    for failure in poll.failed:  # reported by each_alone in the poll; the others go on
+        context.log.error(f"cannot record the Leedrush status of {failure}")
     requests = [
         dg.RunRequest(
             run_key=collect_run_key(item.batch_key, item.leedrush_batch_id),
@@ -39,4 +41,9 @@ def leedrush_status_sensor(
     ]
     if not requests and poll.open:
         return dg.SkipReason(f"waiting: {poll.open} Leedrush batch(es) still processing")
+    if not requests and poll.failed:
+        return dg.SkipReason(
+            f"{len(poll.failed)} batch(es) could not be polled: "
+            + "; ".join(str(f) for f in poll.failed)
+        )
     return dg.SensorResult(run_requests=requests)

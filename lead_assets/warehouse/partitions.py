@@ -119,12 +119,16 @@ def replace_partition(engine: Engine, table: str, batch_key: str, frame: pd.Data
 
 
 def read_partition(engine: Engine, table: str, batch_key: str) -> pd.DataFrame:
-    """All rows of ``table`` for one batch, as a DataFrame."""
+    """All rows of ``table`` for one batch, as a DataFrame (missing text values are None)."""
+    from lead_assets.core.missing import none_for_missing
+
     with engine.connect() as conn:
-        return pd.read_sql(
-            text(f"SELECT * FROM {_ident(table)} WHERE batch_key = :k"),
-            conn,
-            params={"k": batch_key},
+        return none_for_missing(
+            pd.read_sql(
+                text(f"SELECT * FROM {_ident(table)} WHERE batch_key = :k"),
+                conn,
+                params={"k": batch_key},
+            )
         )
 
 

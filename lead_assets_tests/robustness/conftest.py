@@ -1,0 +1,3 @@
+"""Robustness tests reuse the whole-pipeline fixture of the enrichment tests."""
+
+from lead_assets_tests.enrichment.conftest import pipeline_factory  # noqa: F401
