@@ -51,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    from lead_assets.commands.resources import SettingsMissing
+
     try:
         return int(args._run(args) or 0)
+    except SettingsMissing as exc:  # a sentence naming the variables, never a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

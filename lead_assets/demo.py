@@ -54,6 +54,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
     import dagster as dg
     from sqlalchemy import text
 
+    from lead_assets.commands.resources import resolved_resource
     from lead_assets.definitions import build_definitions
     from lead_assets.pipeline.daemon import drain
     from lead_assets.pipeline.summary import batch_figures, export_paths
@@ -61,7 +62,8 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
     from lead_assets.settings import landing_dir
 
     defs = build_definitions()
-    engine = defs.resources["warehouse"].engine()
+    warehouse = resolved_resource(defs, "warehouse")
+    engine = warehouse.engine()
     landing = landing_dir()
     landing.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".csv", ".jsonl", ".gz"))
@@ -71,9 +73,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
         print("\n1. ICP prospecting (free count, then a budget-capped paid pull)")
         runs = drain(defs, instance, ["generect_counts_sensor"], on_run=_show).runs
         print("\n2. File drop: the samples land in", landing)
-        result, summary = landing_sensor_result(
-            instance, defs.resources["warehouse"], None, all_complete=True
-        )
+        result, summary = landing_sensor_result(instance, warehouse, None, all_complete=True)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys)

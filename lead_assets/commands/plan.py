@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     """Print one line per batch: estimate, and launch or the reason it waits."""
     import pandas as pd
 
+    from lead_assets.commands.resources import missing_settings, resolved_resource
     from lead_assets.core.credit_planner import Capacity, plan
     from lead_assets.core.parsing import FileRejected, parse_file
     from lead_assets.definitions import defs
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from lead_assets.pipeline.ingest import raw_frame_to_canonical
     from lead_assets.pipeline.planning import batch_needs, capacity, observed_prices
 
-    engine = defs.resources["warehouse"].engine()
+    engine = resolved_resource(defs, "warehouse").engine()
     prices = observed_prices(engine)
     claimed: set[str] = set()
     needs = [
@@ -67,16 +68,13 @@ def run(args: argparse.Namespace) -> int:
     if not needs:
         print("Nothing is waiting for enrichment, and no file was given.")
         return 0
-    import os
-
-    missing = [
-        v
-        for v in ("GENERECT_API_KEY", "LEEDRUSH_EMAIL", "LEEDRUSH_PASSWORD")
-        if not os.environ.get(v)
-    ]
+    missing = missing_settings(defs, ("generect", "leedrush"))
     if missing and not args.offline:
+        from lead_assets.commands.resources import SANDBOX_HINT
+
         print(
-            f"(balances unavailable: {', '.join(missing)} not set; showing estimates only)",
+            f"(balances unavailable: {', '.join(missing)} not set; showing estimates only; "
+            f"{SANDBOX_HINT})",
             file=sys.stderr,
         )
         args.offline = True
@@ -84,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
         cap = Capacity()
     else:
         try:
-            resources = {
-                k: defs.resources[k].process_config_and_initialize()
-                for k in ("generect", "leedrush")
-            }
+            resources = {k: resolved_resource(defs, k) for k in ("generect", "leedrush")}
             cap = capacity(engine, resources["generect"], resources["leedrush"])
         except Exception as exc:  # keys missing or vendor down: still show the estimate
             reason = str(exc.__cause__ or exc).splitlines()[0]

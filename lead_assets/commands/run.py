@@ -50,10 +50,12 @@ def run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from lead_assets.commands.resources import require_settings, resolved_resource
     from lead_assets.definitions import defs
     from lead_assets.pipeline.daemon import drain
     from lead_assets.sensors.file_drop import landing_sensor_result
 
+    require_settings(defs, ("warehouse", "generect", "leedrush"), "run")
     # The summary is the output; Dagster's step-by-step debug log would drown it.
     logging.getLogger("dagster").setLevel(logging.WARNING)
     landing = landing_dir()
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         shutil.copyfile(path, target)
         names[target.name] = path
 
-    warehouse = defs.resources["warehouse"]
+    warehouse = resolved_resource(defs, "warehouse")
     with dg.DagsterInstance.get() as instance:
         # The file-drop sensor's own decision, restricted to these files and told they are complete.
         result, summary = landing_sensor_result(

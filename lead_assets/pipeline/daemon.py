@@ -59,7 +59,16 @@ def drain(
             context = dg.build_sensor_context(
                 instance=instance, cursor=cursors.get(name), resources=resources, definitions=defs
             )
-            result = sensor(context)
+            try:
+                result = sensor(context)
+            except Exception as exc:  # a raising tick is reported like the daemon's tick log
+                from lead_assets.pipeline.isolation import failure_reason
+
+                cause = exc.__cause__ or exc
+                message = f"{name}: {failure_reason(cause)}"
+                if message not in outcome.failures:  # once, not once per round
+                    outcome.failures.append(message)
+                continue
             if isinstance(result, dg.SkipReason):
                 waiting = waiting or (result.skip_message or "").startswith("waiting:")
                 continue
