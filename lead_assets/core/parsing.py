@@ -15,6 +15,7 @@ import io
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,25 +292,27 @@ def _parse_csv(text: str) -> ParsedFile:
         skipped_lines = 1
     else:
         delimiter = sniff_delimiter(text)
-    reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=delimiter,
-        quotechar='"',
-        doublequote=True,
-        strict=False,
-    )
     headers: list[str] | None = None
     rows: list[ParsedRow] = []
-    previous_end = 0
-    for fields in reader:
-        start = previous_end + 1 + skipped_lines
-        previous_end = reader.line_num
+    width = [0]  # the header's field count once known; read by the record reader
+    for index, fields, broken in _csv_records(text, delimiter, width):
+        start = index + 1 + skipped_lines
+        if broken:
+            rows.append(
+                ParsedRow(
+                    start,
+                    {"_raw": fields[0]},
+                    f"line {start}: a quote opened on this line is never closed",
+                )
+            )
+            continue
         if not fields or (all(not f.strip() for f in fields) and headers is None):
             continue
         if not any(f.strip() for f in fields) and len(fields) <= 1:
             continue  # a blank line is not a row
         if headers is None:
             headers = _unique_headers(fields)
+            width[0] = len(headers)
             continue
         # A trailing delimiter on every data line adds empty fields: harmless, not a broken row.
         while len(fields) > len(headers) and not fields[-1].strip():
@@ -324,6 +327,65 @@ def _parse_csv(text: str) -> ParsedFile:
     if headers is None:
         raise FileRejected("empty", "the file has no header row")
     return ParsedFile(rows, headers, "csv", "utf-8", delimiter=delimiter)
+
+
+def _swallowed_rows(fields: list[str], delimiter: str, width: int) -> bool:
+    """True when a multi-line field holds whole lines that look like records of their own: the
+    sign of a quote that was opened and never closed, not of a legitimate multi-line note."""
+    for value in fields:
+        if "\n" in value or "\r" in value:
+            for line in value.splitlines()[1:]:
+                if width > 1 and line.count(delimiter) >= width - 1:
+                    return True
+    return False
+
+
+def _csv_records(
+    text: str, delimiter: str, header_width: list[int]
+) -> Iterator[tuple[int, list[str], bool]]:
+    """``(first physical line index, fields, broken)`` per record.
+
+    A record that spans several lines because a quote never closes would swallow every line
+    after it. Such a record (several lines, and either the wrong number of fields or lines inside
+    it that look like records) is reported ``broken`` with the text of its first line only, and
+    reading starts again on the next line, so only the broken line is lost.
+    """
+    lines = list(io.StringIO(text, newline=""))
+    position = 0
+    while position < len(lines):
+        cursor = [position]
+
+        def feed(cursor: list[int] = cursor) -> Iterator[str]:
+            while cursor[0] < len(lines):
+                cursor[0] += 1
+                yield lines[cursor[0] - 1]
+
+        reader = csv.reader(
+            feed(), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
+        )
+        restarted = False
+        try:
+            for fields in reader:
+                start, position = position, cursor[0]
+                width = header_width[0]
+                if (
+                    width
+                    and position - start > 1
+                    and (len(fields) != width or _swallowed_rows(fields, delimiter, width))
+                ):
+                    yield start, [lines[start].rstrip("\r\n")], True
+                    position = start + 1
+                    restarted = True
+                    break
+                yield start, fields, False
+        except csv.Error as exc:
+            raise FileRejected(
+                "field_too_large" if "field larger" in str(exc) else "malformed_csv",
+                f"line {position + 1} cannot be read as CSV ({exc}); the file was not split "
+                "into rows",
+            ) from None
+        if not restarted:
+            return
 
 
 def _unique_headers(fields: list[str]) -> list[str]:
