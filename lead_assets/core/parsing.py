@@ -210,7 +210,18 @@ def _parse_json_array(text: str) -> ParsedFile:
             "malformed_json",
             f"the JSON is invalid at line {exc.lineno}, column {exc.colno}: {exc.msg}",
         ) from None
+    except (ValueError, RecursionError) as exc:
+        raise _json_unusable(exc) from None
     return _records_to_rows(data, "json")
+
+
+def _json_unusable(exc: BaseException) -> FileRejected:
+    """A sentence for JSON the decoder refuses beyond syntax (depth, giant numbers)."""
+    if isinstance(exc, RecursionError):
+        return FileRejected("too_deeply_nested", "the JSON is nested too deeply to be lead records")
+    return FileRejected(
+        "malformed_json", "the JSON holds a number too long to read (thousands of digits)"
+    )
 
 
 def _records_to_rows(data: list, fmt: str) -> ParsedFile:
@@ -228,7 +239,8 @@ def _records_to_rows(data: list, fmt: str) -> ParsedFile:
 def _parse_json_object_or_lines(text: str) -> ParsedFile:
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
+        # Not one document (JSON Lines), or one poison value: the lines are read one by one.
         whole = None
     if isinstance(whole, dict):
         # An envelope such as {"data": [...]} or {"leads": [...]}, or one lead object.
@@ -248,6 +260,13 @@ def _parse_json_object_or_lines(text: str) -> ParsedFile:
         except json.JSONDecodeError as exc:
             rows.append(
                 ParsedRow(line_no, {"_raw": line}, f"line {line_no} is not valid JSON: {exc.msg}")
+            )
+            continue
+        except (ValueError, RecursionError) as exc:  # one poison line, not the whole file
+            rows.append(
+                ParsedRow(
+                    line_no, {"_raw": line[:1000]}, f"line {line_no}: {_json_unusable(exc).message}"
+                )
             )
             continue
         if isinstance(value, dict):

@@ -123,8 +123,26 @@ def _unique_target(folder: Path, name: str) -> Path:
     return target
 
 
+#: Longest file name the archive and quarantine folders can take (bytes, most file systems).
+NAME_MAX = 255
+#: What the archive adds around a name: ``<16 hex>-`` before, ``.rows.parquet.tmp`` after.
+_ARCHIVE_OVERHEAD = 17 + len(".rows.parquet.tmp")
+
+
+def _fit_name(name: str, room: int) -> str:
+    """``name`` shortened (keeping its extensions) so that it takes at most ``room`` bytes."""
+    if len(name.encode()) <= room:
+        return name
+    stem, dot, ext = name.partition(".")
+    ext = (dot + ext)[:24]
+    budget = max(room - len(ext.encode()), 8)
+    return stem.encode()[:budget].decode(errors="ignore") + ext
+
+
 def _quarantine(path: Path, landing: Path, code: str, reason: str) -> QuarantinedFile:
-    target = _unique_target(landing / QUARANTINE, path.name)
+    # The reason file sits beside the quarantined one, so both names must fit.
+    name = _fit_name(path.name, NAME_MAX - len(".reason.txt") - 8)
+    target = _unique_target(landing / QUARANTINE, name)
     os.replace(path, target)
     target.with_name(target.name + ".reason.txt").write_text(f"{code}: {reason}\n")
     _remove_marker(path)
@@ -156,8 +174,6 @@ def scan_landing(
     sensor tick stays short even with thousands of files present; the rest wait for later passes.
     ``only`` restricts the pass to the given file names.
     """
-    from lead_assets.pipeline.reading import FileUnusable, stage_file, staged_path
-
     result = LandingScan()
     if not landing.is_dir():
         return result
@@ -187,66 +203,138 @@ def scan_landing(
             continue
         handled += 1
         path = Path(entry.path)
-        digest = content_hash(path)
-        archived = landing / ARCHIVE / f"{digest[:16]}-{path.name}"
-        if file_version_seen(engine, str(path), digest) is not None:
-            # Same path, same bytes: this version was handled already. Tidy it away.
-            archived.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, archived)
-            _remove_marker(path)
-            result.duplicates.append(path)
-            continue
         try:
-            if st.st_size > max_bytes:
-                raise FileUnusable(
-                    "file_too_large",
-                    f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
-                    "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
-                )
-            n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
-        except FileUnusable as exc:
-            q = _quarantine(path, landing, exc.code, exc.message)
-            record_file_version(
-                engine,
-                path=str(path),
-                content_hash=digest,
-                size_bytes=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-                state="quarantined",
-                reason=f"{exc.code}: {exc.message}",
-                batches=[],
+            _take_file(path, st, landing, engine, now, max_batch_rows, max_bytes, result)
+        except Exception as exc:  # whatever belongs to one file quarantines that file alone
+            _quarantine_failed(path, st, landing, engine, exc, result)
+    if only is None:
+        save_observations(engine, result.pending)
+    return result
+
+
+def _take_file(
+    path: Path,
+    st: os.stat_result,
+    landing: Path,
+    engine: Engine,
+    now: datetime,
+    max_batch_rows: int,
+    max_bytes: int,
+    result: LandingScan,
+) -> None:
+    """Register one complete file version (or quarantine it as unusable, or tidy a duplicate)."""
+    from lead_assets.pipeline.reading import FileUnusable, stage_file, staged_path
+
+    if len(path.name.encode()) + _ARCHIVE_OVERHEAD > NAME_MAX:
+        raise FileUnusable(
+            "name_too_long",
+            f"the file name is {len(path.name.encode())} bytes, too long to archive (at most "
+            f"{NAME_MAX - _ARCHIVE_OVERHEAD}); rename it and drop it again",
+        )
+    digest = content_hash(path)
+    archived = landing / ARCHIVE / f"{digest[:16]}-{path.name}"
+    if file_version_seen(engine, str(path), digest) is not None:
+        # Same path, same bytes: this version was handled already. Tidy it away.
+        archived.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, archived)
+        _remove_marker(path)
+        result.duplicates.append(path)
+        return
+    try:
+        if st.st_size > max_bytes:
+            raise FileUnusable(
+                "file_too_large",
+                f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
+                "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
             )
-            result.quarantined.append(q)
-            continue
-        batches = [
-            LeadBatch(
-                batch_key=batch_key(now, _stem(path.name), i + 1, digest),
-                source="file",
-                origin=str(archived),
-                file_id=digest,
-                row_start=start,
-                row_end=end,
-                rows_expected=end - start + 1,
-                state="registered",
-            )
-            for i, (start, end) in enumerate(split_rows(n_rows, max_batch_rows))
-        ]
-        # Record first, then move: after a crash in between, the next pass finds the version
-        # already registered and only finishes the move.
+        n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
+    except FileUnusable as exc:
+        q = _quarantine(path, landing, exc.code, exc.message)
         record_file_version(
             engine,
             path=str(path),
             content_hash=digest,
             size_bytes=st.st_size,
             mtime_ns=st.st_mtime_ns,
-            state="registered",
-            reason=None,
-            batches=batches,
+            state="quarantined",
+            reason=f"{exc.code}: {exc.message}",
+            batches=[],
         )
-        archived.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, archived)
-        _remove_marker(path)
-        result.registered.append(RegisteredFile(path, archived, digest, batches))
-    if only is None:
-        save_observations(engine, result.pending)
-    return result
+        result.quarantined.append(q)
+        return
+    batches = [
+        LeadBatch(
+            batch_key=batch_key(now, _stem(path.name), i + 1, digest),
+            source="file",
+            origin=str(archived),
+            file_id=digest,
+            row_start=start,
+            row_end=end,
+            rows_expected=end - start + 1,
+            state="registered",
+        )
+        for i, (start, end) in enumerate(split_rows(n_rows, max_batch_rows))
+    ]
+    # Record first, then move: after a crash in between, the next pass finds the version
+    # already registered and only finishes the move.
+    record_file_version(
+        engine,
+        path=str(path),
+        content_hash=digest,
+        size_bytes=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        state="registered",
+        reason=None,
+        batches=batches,
+    )
+    archived.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, archived)
+    _remove_marker(path)
+    result.registered.append(RegisteredFile(path, archived, digest, batches))
+
+
+def _failure_reason(exc: BaseException) -> tuple[str, str]:
+    """(reason code, sentence) for a failure that belongs to one file; never echoes its data."""
+    from lead_assets.pipeline.isolation import failure_reason
+    from lead_assets.pipeline.reading import FileUnusable
+
+    if isinstance(exc, FileUnusable):
+        return exc.code, exc.message
+    if isinstance(exc, OSError):
+        return "unreadable", f"the file cannot be read ({exc.strerror or type(exc).__name__})"
+    if isinstance(exc, RecursionError):
+        return "too_deeply_nested", "the data is nested too deeply to be lead records"
+    if isinstance(exc, MemoryError):
+        return "too_large_to_parse", "the file is too large to parse on this host"
+    return "unexpected_error", f"the file could not be processed ({failure_reason(exc)})"
+
+
+def _quarantine_failed(
+    path: Path,
+    st: os.stat_result,
+    landing: Path,
+    engine: Engine,
+    exc: BaseException,
+    result: LandingScan,
+) -> None:
+    """Quarantine a file whose handling failed, with the reason; the scan goes on."""
+    code, reason = _failure_reason(exc)
+    try:
+        q = _quarantine(path, landing, code, reason)
+    except OSError:
+        return  # it vanished or cannot be moved: nothing to register, the next pass retries
+    result.quarantined.append(q)
+    try:
+        digest = content_hash(q.moved_to)
+    except OSError:
+        digest = f"unreadable-{st.st_size}-{st.st_mtime_ns}"
+    record_file_version(
+        engine,
+        path=str(path),
+        content_hash=digest,
+        size_bytes=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        state="quarantined",
+        reason=f"{code}: {reason}",
+        batches=[],
+    )
