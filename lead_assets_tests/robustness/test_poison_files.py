@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from lead_assets.resources.warehouse import WarehouseResource
-from lead_assets_tests.dagster.conftest import landing, sqlite_instance  # noqa: F401
 from lead_assets_tests.dagster.test_file_drop_sensor import CSV, tick
 
 LONG_NAME = "q4_leads_" + "x" * 230 + ".csv"
@@ -30,8 +29,8 @@ def wh(warehouse_url: str) -> WarehouseResource:
 
 
 def test_five_poison_files_and_one_good_file_in_one_tick(
-    sqlite_instance,  # noqa: F811
-    landing: Path,  # noqa: F811
+    sqlite_instance,
+    landing: Path,
     wh: WarehouseResource,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
