@@ -9,6 +9,7 @@ answer twice.
 import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
+from lead_assets.core.pii import mask_text
 from lead_assets.partitions import lead_batches
 from lead_assets.pipeline import enrich, leedrush_flow
 from lead_assets.resources.generect import GenerectResource
@@ -41,7 +42,7 @@ def generect_enrichment(
         )
     except enrich.WaitingForCredits as exc:
         # A clear failure, no retry: the credits sensor relaunches the batch when funds return.
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+        raise dg.Failure(description=mask_text(str(exc)), allow_retries=False) from None
     # The credits sensor tags the run with its estimate: show estimate against actual.
     estimate = context.run.tags.get("lead_assets/estimate_usd")
     if estimate is not None:
@@ -72,7 +73,7 @@ def leedrush_submission(
             log=context.log,
         )
     except enrich.WaitingForCredits as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+        raise dg.Failure(description=mask_text(str(exc)), allow_retries=False) from None
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
 
 

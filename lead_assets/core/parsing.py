@@ -167,13 +167,31 @@ def parse_text(text: str, *, encoding: str = "utf-8", compressed: bool = False) 
     parsed.encoding, parsed.compressed = encoding, compressed
     parsed.mapping = map_headers(parsed.headers)
     if not has_usable_columns(parsed.mapping.values()):
-        shown = ", ".join(repr(h) for h in parsed.headers[:12]) or "none"
         raise FileRejected(
             "no_usable_columns",
             "no recognisable email column, and no name + company columns, so no lead can be "
-            f"identified (columns found: {shown})",
+            f"identified ({_describe_headers(parsed.headers)})",
         )
     return parsed
+
+
+def _describe_headers(headers: list[str]) -> str:
+    """What the reason may say about the columns without echoing a lead's data: when the first
+    line holds emails, phones or numbers it is a data row (no header row), and is not shown."""
+    from lead_assets.core.pii import mask_text
+
+    if not headers:
+        return "no columns found"
+    looks_like_data = any(
+        "@" in h or mask_text(h) != h or any(ch.isdigit() for ch in h) for h in headers
+    )
+    if looks_like_data:
+        return (
+            f"{len(headers)} columns; the first line looks like a data row, so the file seems "
+            "to have no header row: add one (e.g. email,first_name,last_name,company)"
+        )
+    shown = ", ".join(repr(h[:40]) for h in headers[:12])
+    return f"columns found: {shown}"
 
 
 def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedFile:

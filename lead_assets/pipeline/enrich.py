@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from lead_assets.clients.errors import BudgetExceededError, InsufficientFundsError
+from lead_assets.core.pii import mask_text
 from lead_assets.pipeline.batch_registry import set_batch_state
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
@@ -321,7 +322,7 @@ def enrich_with_generect(
                 text(
                     "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round = enrich_round + 1, updated_at = :t WHERE batch_key = :k"
                 ),
-                {"d": str(exc), "t": datetime.now(UTC), "k": batch_key},
+                {"d": mask_text(str(exc)), "t": datetime.now(UTC), "k": batch_key},
             )
         raise WaitingForCredits(
             f"spending stopped for {batch_key}: {exc}. Paid answers are kept; the batch waits for credits."

@@ -144,6 +144,9 @@ def _quarantine(path: Path, landing: Path, code: str, reason: str) -> Quarantine
     name = _fit_name(path.name, NAME_MAX - len(".reason.txt") - 8)
     target = _unique_target(landing / QUARANTINE, name)
     os.replace(path, target)
+    from lead_assets.core.pii import mask_text
+
+    reason = mask_text(reason)
     target.with_name(target.name + ".reason.txt").write_text(f"{code}: {reason}\n")
     _remove_marker(path)
     return QuarantinedFile(path, target, code, reason)

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from lead_assets.clients.errors import InsufficientFundsError
+from lead_assets.core.pii import mask_text
 from lead_assets.pipeline.batch_registry import set_batch_state
 from lead_assets.pipeline.enrich import WaitingForCredits, ok_leads
 from lead_assets.warehouse import read_partition, replace_partition
@@ -195,7 +196,7 @@ def submit_batch(
                     text(
                         "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round = enrich_round + 1 WHERE batch_key = :k"
                     ),
-                    {"d": str(exc), "k": batch_key},
+                    {"d": mask_text(str(exc)), "k": batch_key},
                 )
             raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -32,6 +34,11 @@ class LeedrushResource(dg.ConfigurableResource):
         description="after a lost process answer, how long to look for the batch by its "
         "unique filename before declaring the charge unknown",
     )
+
+    def __repr_args__(self) -> Any:  # pydantic's repr: never show the login
+        return [
+            (k, "<hidden>" if k in ("email", "password") else v) for k, v in super().__repr_args__()
+        ]
 
     def get_client(self, spend_hook: SpendHook | None = None) -> LeedrushClient:
         """A client whose billable calls report to ``spend_hook``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
@@ -18,6 +20,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     database_url: str = ""
     _engine: Engine | None = PrivateAttr(default=None)
+
+    def __repr_args__(self) -> Any:  # pydantic's repr: never show the URL's password
+        from lead_assets.settings import mask_url_password
+
+        return [
+            (k, mask_url_password(v) if k == "database_url" and v else v)
+            for k, v in super().__repr_args__()
+        ]
 
     def engine(self) -> Engine:
         """The migrated engine (created once per resource instance)."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from lead_assets.core.pii import mask_text
 from lead_assets.jobs import ingest_job
 from lead_assets.partitions import lead_batches
 from lead_assets.pipeline.batch_registry import batches_in_state
@@ -92,7 +93,7 @@ def file_drop_sensor(
     """Register new file versions as lead batches and request one ingestion run per batch."""
     result, summary = landing_sensor_result(context.instance, warehouse, context.cursor)
     for path, reason in summary["quarantined"]:
-        context.log.warning(f"quarantined {os.path.basename(path)}: {reason}")
+        context.log.warning(f"quarantined {mask_text(os.path.basename(path))}: {mask_text(reason)}")
     if summary["batches"]:
         context.log.info(
             f"registered {len(summary['batches'])} batch(es): {', '.join(summary['batches'])}"
