@@ -20,8 +20,6 @@ A-L1..A-L13.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 import logging
@@ -134,12 +132,11 @@ def phone_status(raw: object) -> str:
 
 
 def verify_webhook(secret: str, body: bytes, signature: str) -> bool:
-    """Hex HMAC-SHA256 over the raw body, compared in constant time (A-L12).
+    """Hex HMAC-SHA256 over the raw body, compared in constant time (A-L12): the one Leedrush
+    verifier, :func:`lead_assets.clients.webhooks.verify_leedrush_signature`, re-exported."""
+    from lead_assets.clients.webhooks import verify_leedrush_signature
 
-    ``lead_assets.clients.webhooks`` holds the project's canonical verifiers; this one stays for
-    callers that only import the Leedrush module."""
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, (signature or "").strip().lower())
+    return verify_leedrush_signature(secret, body, signature)
 
 
 # ------------------------------------------------------------------------------ typed results

@@ -27,6 +27,12 @@ def _digest(secret: str | bytes, body: bytes) -> bytes:
     return hmac.new(key, body, hashlib.sha256).digest()
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality that never raises: ``hmac.compare_digest`` refuses non-ASCII
+    ``str``, so a malformed header (any bytes an attacker sends) is compared as UTF-8 bytes."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
+
+
 def generect_signature(secret: str | bytes, body: bytes) -> str:
     """The signature Generect would send for ``body`` (base64 of the HMAC-SHA256 digest)."""
     return base64.b64encode(_digest(secret, body)).decode()
@@ -42,17 +48,19 @@ def verify_generect_signature(secret: str | bytes, body: bytes, signature: str |
 
     An empty secret or a missing signature is never valid (an unsigned delivery is rejected).
     """
-    if not secret or not signature:
+    if not secret or not isinstance(signature, str) or not signature.strip():
         return False
-    return hmac.compare_digest(generect_signature(secret, body), signature.strip())
+    return _same(generect_signature(secret, body), signature.strip())
 
 
 def verify_leedrush_signature(secret: str | bytes, body: bytes, signature: str | None) -> bool:
     """True when ``signature`` is Leedrush's hex HMAC-SHA256 of ``body`` (case-insensitive,
-    an optional ``sha256=`` prefix is accepted); constant time."""
-    if not secret or not signature:
+    an optional ``sha256=`` prefix is accepted); constant time.
+
+    An empty secret or a missing or malformed signature is never valid, and never raises."""
+    if not secret or not isinstance(signature, str) or not signature.strip():
         return False
     value = signature.strip().lower()
     if value.startswith("sha256="):
         value = value[len("sha256=") :]
-    return hmac.compare_digest(leedrush_signature(secret, body), value)
+    return _same(leedrush_signature(secret, body), value)

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from lead_assets.core.exports import neutralize_frame
     from lead_assets.core.matching.resolve import resolve
     from lead_assets.core.parsing import FileRejected, parse_file
     from lead_assets.core.standardize import standardize_rows
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     )
     out["lead_cluster_id"] = std["row_id"].map(ids["lead_cluster_id"]).tolist()
     out["account_id"] = std["row_id"].map(ids["account_id"]).tolist()
-    out.to_csv(args.output, index=False)
+    # The output is opened in spreadsheets: cells that would run as formulas are neutralized.
+    neutralize_frame(out).to_csv(args.output, index=False)
     clusters = out["lead_cluster_id"].nunique()
     print(
         f"{len(out)} rows -> {clusters} people, {out['account_id'].nunique()} accounts; "

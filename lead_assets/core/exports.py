@@ -23,15 +23,26 @@ def neutralize_csv_cell(value: object) -> object:
     return value
 
 
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet: every text cell (object, ``str`` or
+    ``string`` dtype alike) and every column name that would run as a formula is neutralized."""
+    from lead_assets.core.missing import is_text_column
+
+    safe = frame.copy()
+    for position in range(safe.shape[1]):
+        series = safe.iloc[:, position]
+        if is_text_column(series):
+            safe.isetitem(position, series.astype(object).map(neutralize_csv_cell))
+    safe.columns = [neutralize_csv_cell(c) for c in safe.columns]
+    return safe
+
+
 def write_batch_exports(frame: pd.DataFrame, outbox: Path, batch_key: str) -> dict[str, Path]:
     """Write ``<outbox>/<batch_key>/leads.csv`` and ``leads.parquet``; return the paths."""
     folder = Path(outbox) / batch_key
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, parquet_path = folder / "leads.csv", folder / "leads.parquet"
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(neutralize_csv_cell)
+    safe = neutralize_frame(frame)
     tmp = csv_path.with_suffix(".csv.tmp")
     safe.to_csv(tmp, index=False)
     tmp.replace(csv_path)
