@@ -139,11 +139,27 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
     frame = _all_ok_leads(engine)
     assigned = _assigned(engine)
     subset = frame if batch_key is None else neighbourhood(frame, batch_key, assigned)
+    if subset.empty and batch_key is not None:
+        # A batch without one ok lead (every row rejected) has nothing to resolve; what was
+        # resolved before stays as it is.
+        with engine.connect() as conn:
+            known = conn.execute(
+                text("SELECT COUNT(*), COUNT(DISTINCT lead_cluster_id) FROM lead_clusters")
+            ).one()
+            accounts_n = conn.execute(
+                text("SELECT COUNT(*) FROM deduplicated_accounts")
+            ).scalar_one()
+        return ResolveStats(
+            leads=int(known[0]),
+            clusters=int(known[1]),
+            accounts=int(accounts_n),
+            batch_leads=0,
+            batch_duplicates=0,
+        )
     result = resolve(subset)
+    clusters = result.clusters
     now = datetime.now(UTC)
-    fresh = result.clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
-        updated_at=now
-    )
+    fresh = clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(updated_at=now)
     with write_transaction(engine) as conn:
         if batch_key is None:
             conn.execute(text("DELETE FROM lead_clusters"))
@@ -161,7 +177,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
                     )
         sqlite = conn.dialect.name == "sqlite"
         # Golden records of every cluster this pass touched (old ids of merged clusters too).
-        golden = survivors(subset, result.clusters).assign(updated_at=now)
+        golden = survivors(subset, clusters).assign(updated_at=now)
         stale = set(assigned.loc[assigned["key"].isin(subset["key"]), "lead_cluster_id"]) | set(
             golden["lead_cluster_id"]
         )
