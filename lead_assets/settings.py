@@ -78,8 +78,9 @@ def max_batch_rows() -> int:
 
 
 def max_file_bytes() -> int:
-    """Files above this size are quarantined (``LEAD_ASSETS_MAX_FILE_BYTES``, default 2 GB)."""
-    return _int_env("LEAD_ASSETS_MAX_FILE_BYTES", 2_000_000_000)
+    """Files above this size, or inflating past it, are quarantined (``LEAD_ASSETS_MAX_FILE_BYTES``,
+    default 300 MB: what one host can parse in memory, see ``core.parsing.DEFAULT_MAX_BYTES``)."""
+    return _int_env("LEAD_ASSETS_MAX_FILE_BYTES", 300_000_000)
 
 
 def mask_secret(value: str | None) -> str:
@@ -117,7 +118,12 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
     ),
     EnvVarDoc("LEAD_ASSETS_OUTBOX_DIR", "<state>/outbox", False, "per-batch exports"),
     EnvVarDoc("LEAD_ASSETS_BATCH_ROWS", "25000", False, "largest lead batch cut from one file"),
-    EnvVarDoc("LEAD_ASSETS_MAX_FILE_BYTES", "2000000000", False, "larger files are quarantined"),
+    EnvVarDoc(
+        "LEAD_ASSETS_MAX_FILE_BYTES",
+        "300000000",
+        False,
+        "larger files (or gzips inflating past it) are quarantined",
+    ),
     EnvVarDoc("DAGSTER_HOME", "<state>/dagster_home", False, "Dagster instance folder"),
     EnvVarDoc("DAGSTER_PG_HOST", "unset", False, "Dagster storage host (production dagster.yaml)"),
     EnvVarDoc("DAGSTER_PG_PORT", "unset", False, "Dagster storage port"),

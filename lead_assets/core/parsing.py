@@ -21,7 +21,14 @@ from pathlib import Path
 
 from lead_assets.core.headers import has_usable_columns, map_headers
 
-DEFAULT_MAX_BYTES = 2_000_000_000
+#: What one host can really parse: a file is read, decoded and split into rows in memory (about
+#: 10x its size at peak), so 300 MB (~1.5M typical CRM rows) keeps a parse within a few GiB.
+DEFAULT_MAX_BYTES = 300_000_000
+#: A gzip that inflates more than this many times its size is a bomb, not a lead export
+#: (real exports compress 5-20x); checked while inflating, before memory is spent.
+MAX_GZIP_RATIO = 100
+#: Below this inflated size the ratio is not checked (tiny repetitive files compress very well).
+_RATIO_FLOOR = 16 * 1024 * 1024
 _DELIMITERS = ",;\t|"
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -76,18 +83,40 @@ def _read_bytes(path: Path, max_bytes: int) -> tuple[bytes, bool]:
     if data[:2] == b"\x1f\x8b":
         try:
             # Bounded decompression: a gzip bomb stops at the limit instead of filling memory.
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out = inflater.decompress(data, max_bytes + 1)
-            if len(out) > max_bytes or inflater.unconsumed_tail:
-                raise FileRejected(
-                    "file_too_large", f"the file inflates to more than {max_bytes:,} bytes"
-                )
-            if not inflater.eof:
-                raise FileRejected("corrupt_gzip", "the gzip data is truncated or damaged")
-            return out, True
+            return _inflate(data, max_bytes), True
         except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
             raise FileRejected("corrupt_gzip", f"the gzip data is damaged ({exc})") from None
     return data, False
+
+
+def _inflate(data: bytes, max_bytes: int) -> bytes:
+    """Inflate a gzip in steps, refusing it as soon as it passes ``max_bytes`` inflated or
+    :data:`MAX_GZIP_RATIO` times its own size (a small bomb never fills memory)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    pending = data
+    while pending and not inflater.eof:
+        chunk = inflater.decompress(pending, 8 * 1024 * 1024)
+        pending = inflater.unconsumed_tail
+        parts.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise FileRejected(
+                "file_too_large",
+                f"the file inflates to more than {max_bytes:,} bytes (LEAD_ASSETS_MAX_FILE_BYTES)",
+            )
+        if size > _RATIO_FLOOR and size > MAX_GZIP_RATIO * len(data):
+            raise FileRejected(
+                "gzip_bomb",
+                f"the {len(data):,}-byte gzip inflates more than {MAX_GZIP_RATIO} times its size; "
+                "it is not a lead export",
+            )
+        if not chunk and pending:
+            break
+    if not inflater.eof:
+        raise FileRejected("corrupt_gzip", "the gzip data is truncated or damaged")
+    return b"".join(parts)
 
 
 _BINARY_MAGIC = {

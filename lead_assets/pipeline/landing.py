@@ -165,7 +165,7 @@ def scan_landing(
     now: datetime,
     max_batch_rows: int,
     max_files: int = 50,
-    max_bytes: int = 2_000_000_000,
+    max_bytes: int = 300_000_000,
     all_complete: bool = False,
     only: set[str] | None = None,
 ) -> LandingScan:

@@ -86,3 +86,20 @@ def test_five_poison_files_and_one_good_file_in_one_tick(
     assert states == {"quarantined": 5, "registered": 1}
     again = tick(sqlite_instance, wh, result.cursor)
     assert isinstance(again, dg.SensorResult)
+
+
+def test_a_small_gzip_bomb_is_quarantined_as_such(tmp_path: Path) -> None:
+    import gzip
+
+    from lead_assets.core.parsing import FileRejected, parse_file
+
+    bomb = tmp_path / "leads.csv.gz"
+    bomb.write_bytes(gzip.compress(b"email\n" + b"a" * (64 * 1024 * 1024), compresslevel=9))
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(FileRejected) as caught:
+        parse_file(bomb)
+    assert caught.value.reason_code == "gzip_bomb"
+    # A real export, well compressed, still reads.
+    good = tmp_path / "ok.csv.gz"
+    good.write_bytes(gzip.compress(CSV.encode()))
+    assert len(parse_file(good).rows) == 5
