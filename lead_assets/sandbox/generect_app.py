@@ -40,7 +40,7 @@ from lead_assets.clients.generect_vocab import (
     REALTIME_ONLY_LEAD_FIELDS,
     normalize_seniority,
 )
-from lead_assets.sandbox.faults import FaultInjector
+from lead_assets.sandbox.faults import AFTER_FAULTS, FaultInjector
 from lead_assets.sandbox.world import SHORT_SENIORITY, Company, Person, World, build_world, h
 
 PRICES = {
@@ -152,6 +152,45 @@ def _envelope(data: object, amount: float = 0.0, **meta: object) -> JSONResponse
     return JSONResponse({"data": data, "meta": {"amount_charged": round(amount, 6), **meta}})
 
 
+def _transaction_matches(transaction: dict, request: Request) -> bool:
+    """The contract's transaction filters: ``created_at__gte/__lte/__gt/__lt`` (ISO-8601),
+    ``type``, ``status``, ``amount__gte/__lte`` (alias ``credits``, on the charge's magnitude). A
+    value that cannot be parsed is silently dropped, as the real API does."""
+    q = request.query_params
+    at = datetime.fromisoformat(transaction["timestamp"])
+    for name, keep in (
+        ("created_at__gte", lambda v: at >= v),
+        ("created_at__gt", lambda v: at > v),
+        ("created_at__lte", lambda v: at <= v),
+        ("created_at__lt", lambda v: at < v),
+    ):
+        if name in q:
+            try:
+                bound = datetime.fromisoformat(q[name].replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if bound.tzinfo is None:
+                bound = bound.replace(tzinfo=UTC)
+            if not keep(bound):
+                return False
+    if "type" in q and transaction["type"] != q["type"]:
+        return False
+    if "status" in q and transaction["details"].get("status") != q["status"]:
+        return False
+    amount = -transaction["credits"]
+    for names, keep in (
+        (("amount__gte", "credits__gte"), lambda v: amount >= v - 1e-9),
+        (("amount__lte", "credits__lte"), lambda v: amount <= v + 1e-9),
+    ):
+        for name in names:
+            try:
+                if name in q and not keep(abs(float(q[name]))):
+                    return False
+            except ValueError:
+                continue
+    return True
+
+
 def _known_locations(world: World) -> set[str]:
     names = {c.name.lower() for c in pycountry.countries}
     names |= {getattr(c, "common_name", c.name).lower() for c in pycountry.countries}
@@ -231,6 +270,10 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             )
         if kind == "not_found":
             return "not_found"
+        if kind in AFTER_FAULTS:
+            # Handled after the endpoint ran: the vendor did the work (and charged), only the
+            # answer is lost, as with a connection dropped after the request was served.
+            return f"after:{kind}"
         response = await faults.apply(kind, envelope="generect")
         if response is not None:
             raise _Problem(response.status_code, None, body={"__response__": response})
@@ -524,7 +567,10 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                         mode = await behaviour(request, body)
                         if billable and config.latency_s:
                             await asyncio.sleep(config.latency_s)
-                        response = await fn(request, body, mode)
+                        after = mode[6:] if mode and mode.startswith("after:") else None
+                        response = await fn(request, body, None if after else mode)
+                        if after:
+                            response = await faults.apply(after, envelope="generect") or response
                     finally:
                         if slot:
                             inflight[slot] -= 1
@@ -969,8 +1015,8 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             offset = int(request.query_params.get("offset", 0))
         except ValueError:  # unparseable filters are silently dropped by the real API
             limit, offset = 100, 0
-        rows = list(reversed(account.charges))[offset : offset + limit]
-        return _envelope({"transactions": rows})
+        rows = [t for t in reversed(account.charges) if _transaction_matches(t, request)]
+        return _envelope({"transactions": rows[offset : offset + limit]})
 
     routes = [
         Route("/api/v1/search/database/leads/count/", leads_count, methods=["POST"]),
