@@ -40,18 +40,21 @@ def drain(
     timeout_seconds: float = 600.0,
     on_run: Callable[[str, str, bool], None] | None = None,
     log_level: str = "WARNING",
+    should_stop: Callable[[], bool] | None = None,
 ) -> DaemonPass:
     """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
 
     A round with open remote work (a sensor skipped with a message starting ``waiting:``) waits
     ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the whole drain.
+    ``should_stop`` (checked between runs) ends the drain at once: SIGTERM or Ctrl-C.
     """
+    stopping = should_stop or (lambda: False)
     outcome = DaemonPass()
     cursors: dict[str, str | None] = {}
     idle = 0
     deadline = time.monotonic() + timeout_seconds
     resources = dict(defs.resources or {})
-    while idle < idle_rounds and time.monotonic() < deadline:
+    while idle < idle_rounds and time.monotonic() < deadline and not stopping():
         launched_any = False
         waiting = False
         for name in sensor_names:
@@ -73,6 +76,8 @@ def drain(
                     )
             done = _launched_run_keys(instance, name)
             for request in result.run_requests or []:
+                if stopping():
+                    return outcome
                 if request.run_key and request.run_key in done:
                     continue
                 job_name = request.job_name or sensor.job_name

@@ -117,8 +117,11 @@ class GenerectAccount:
     charges: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def charge(self, operation: str, amount: float, detail: str = "") -> None:
-        """Debit ``amount`` USD (may be 0 for a recorded free call)."""
+    def charge(
+        self, operation: str, amount: float, detail: str = "", items: list[str] | None = None
+    ) -> None:
+        """Debit ``amount`` USD (may be 0 for a recorded free call). ``items`` names what was
+        bought (a sandbox extra in ``details.items``, so tests can check nothing was paid twice)."""
         amount = round(amount, 6)
         if amount <= 0:
             return
@@ -130,7 +133,12 @@ class GenerectAccount:
                     "timestamp": datetime.now(UTC).isoformat(),
                     "type": operation,
                     "credits": -amount,
-                    "details": {"balance_type": "usd", "status": "success", "note": detail},
+                    "details": {
+                        "balance_type": "usd",
+                        "status": "success",
+                        "note": detail,
+                        "items": list(items or []),
+                    },
                 }
             )
 
@@ -150,6 +158,12 @@ class _Problem(Exception):
 
 def _envelope(data: object, amount: float = 0.0, **meta: object) -> JSONResponse:
     return JSONResponse({"data": data, "meta": {"amount_charged": round(amount, 6), **meta}})
+
+
+def _person_item(body: dict) -> str:
+    """What one email find buys: the person, by the fields the request named."""
+    parts = [body.get(k) for k in ("lead_id", "linkedin_url", "first_name", "last_name", "domain")]
+    return "|".join(str(p or "").strip().lower() for p in parts)
 
 
 def _transaction_matches(transaction: dict, request: Request) -> bool:
@@ -757,7 +771,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             return _envelope({"valid_email": None})
         funds(PRICES["email_find"])
         data, cost = find_email(body)
-        account.charge("email_finder", cost)
+        account.charge("email_finder", cost, items=[_person_item(body)])
         return _envelope(data, cost)
 
     @endpoint(None)
@@ -767,7 +781,9 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             raise _Problem(400, {"emails": ["This field is required."]})
         cost = PRICES["email_validate"] * len(emails)
         funds(cost)
-        account.charge("email_validator", cost, f"{len(emails)} emails")
+        account.charge(
+            "email_validator", cost, f"{len(emails)} emails", items=[str(e).lower() for e in emails]
+        )
         return _envelope([verdict(str(e)) for e in emails], cost)
 
     @endpoint("company_enrich")
@@ -803,7 +819,9 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             "industry": row["industry"],
             "headcount": row["headcount_range"],
         }
-        account.charge("enrich_company", PRICES["enrich_company"])
+        account.charge(
+            "enrich_company", PRICES["enrich_company"], items=[str(body[keys[0]]).lower()]
+        )
         return _envelope(data, PRICES["enrich_company"])
 
     @endpoint("lead_enrich")
@@ -883,7 +901,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
         if job["status"] == "pending":
             job["status"] = "processing"
         elif job["status"] == "processing":
-            results, total = [], 0.0
+            results, total, bought = [], 0.0, []
             for item in job["items"]:
                 if job["kind"] == "email":
                     try:
@@ -902,7 +920,13 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                         cost = PRICES["enrich_lead"] if row else 0.0
                         results.append({"input": item, "lead": row})
                 total += cost
-            account.charge(f"bulk_{job['kind']}", total)
+                if cost:
+                    bought.append(
+                        _person_item(item)
+                        if job["kind"] == "email"
+                        else str(item.get("domain") or item.get("id") or "").lower()
+                    )
+            account.charge(f"bulk_{job['kind']}", total, items=bought)
             job.update(status="completed", results=results, amount=round(total, 6))
             await deliver(
                 f"{'email.find' if job['kind'] == 'email' else 'enrich.' + job['kind']}.bulk.completed",

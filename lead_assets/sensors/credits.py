@@ -9,6 +9,7 @@ from lead_assets.pipeline import planning
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.sensors.recovery import reconcile_pass
 
 
 def enrich_run_key(batch_key: str, enrich_round: int) -> str:
@@ -22,9 +23,10 @@ def enrich_run_key(batch_key: str, enrich_round: int) -> str:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Reads Generect balance and Leedrush credits/plan (free calls), estimates each waiting "
-        "batch from free counts and the cache, and launches what the credits, budgets and plan "
-        "concurrency allow, oldest first."
+        "Reconciles ambiguous charges against the vendors' books and resumes batches whose run "
+        "died; reads Generect balance and Leedrush credits/plan (free calls), estimates each "
+        "waiting batch from free counts and the cache, and launches what the credits, budgets "
+        "and plan concurrency allow, oldest first."
     ),
 )
 def credits_sensor(
@@ -33,7 +35,11 @@ def credits_sensor(
     generect: GenerectResource,
     leedrush: LeedrushResource,
 ) -> dg.SensorResult | dg.SkipReason:
-    """Request ``enrich_job`` for the batches the plan says can run now."""
+    """Reconcile ambiguous charges and resume batches of dead runs, then request ``enrich_job``
+    for the batches the plan says can run now."""
+    reconciled = reconcile_pass(
+        context.instance, warehouse.engine(), generect, leedrush, log=context.log
+    )
     plan = planning.plan_waiting_batches(warehouse.engine(), generect, leedrush)
     for line in plan.explain():
         context.log.info(line)
@@ -49,5 +55,10 @@ def credits_sensor(
         for item in plan.launch
     ]
     if not requests:
+        if reconciled.waiting:
+            return dg.SkipReason(
+                f"waiting: {reconciled.waiting} charge(s) awaiting reconciliation against the "
+                "vendors' books"
+            )
         return dg.SkipReason(plan.idle_reason())
     return dg.SensorResult(run_requests=requests)
