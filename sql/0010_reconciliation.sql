@@ -26,3 +26,8 @@ CREATE TABLE run_leases (
 -- The evidence behind a reconciliation decision (the vendor transaction or batch it matched, or
 -- what was searched when nothing matched), as JSON.
 ALTER TABLE spend_ledger ADD COLUMN evidence TEXT;
+
+-- How often a batch was resumed after its run died (bounded, so a batch whose run fails for a
+-- reason of its own is not relaunched forever), and the collect attempt a resumed collect is on.
+ALTER TABLE lead_batches ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leedrush_submissions ADD COLUMN collect_attempt INTEGER NOT NULL DEFAULT 0;

@@ -252,6 +252,8 @@ class Ready:
     batch_key: str
     leedrush_batch_id: str
     status: str
+    #: 0 for the first collect; counts collects resumed after their run died.
+    attempt: int = 0
 
 
 @dataclass
@@ -267,7 +269,8 @@ def _open_submissions(engine: Engine) -> list[dict]:
         rows = (
             conn.execute(
                 text(
-                    "SELECT batch_key, leedrush_batch_id, status, submitted_at FROM leedrush_submissions WHERE status <> 'collected'"
+                    "SELECT batch_key, leedrush_batch_id, status, submitted_at, collect_attempt"
+                    " FROM leedrush_submissions WHERE status <> 'collected'"
                 )
             )
             .mappings()
@@ -320,7 +323,14 @@ def poll_submissions(
         if s["status"] in OPEN:
             result.open += 1
         else:
-            result.ready.append(Ready(s["batch_key"], s["leedrush_batch_id"], s["status"]))
+            result.ready.append(
+                Ready(
+                    s["batch_key"],
+                    s["leedrush_batch_id"],
+                    s["status"],
+                    int(s.get("collect_attempt") or 0),
+                )
+            )
     return result
 
 
@@ -343,9 +353,15 @@ class CollectStats:
 
 
 def collect_batch(
-    engine: Engine, leedrush, batch_key: str, *, log: logging.Logger | None = None
+    engine: Engine,
+    leedrush,
+    batch_key: str,
+    *,
+    log: logging.Logger | None = None,
+    run_id: str | None = None,
 ) -> CollectStats:  # type: ignore[no-untyped-def]
     """Download a completed batch and match its QUALIFIED rows back to the input leads by email."""
+    claim_run(engine, run_id, batch_key)  # a collect run that dies is resumed (pipeline.reconcile)
     sub = _submission(engine, batch_key)
     now = datetime.now(UTC)
     rows = (

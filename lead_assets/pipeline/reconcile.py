@@ -181,7 +181,8 @@ def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> None
         leases = conn.execute(
             text(
                 "SELECT l.run_id FROM run_leases l WHERE NOT EXISTS (SELECT 1 FROM lead_batches b"
-                " WHERE b.batch_key = l.batch_key AND b.state = 'enriching') AND NOT EXISTS"
+                " WHERE b.batch_key = l.batch_key AND b.state IN ('enriching', 'collected')) AND"
+                " NOT EXISTS"
                 " (SELECT 1 FROM spend_ledger s WHERE s.run_id = l.run_id AND s.state IN"
                 " ('unknown', 'reserved', 'submitted'))"
             )
@@ -407,16 +408,27 @@ def _free_items(engine: Engine, now: datetime, grace: timedelta, stats: Reconcil
         unhold_items(engine, vendor=vendor, operation=operation, request_key=request)
 
 
+def max_resumes() -> int:
+    """``LEAD_ASSETS_MAX_RESUMES`` (default 5): a batch whose run keeps dying is left for a human
+    after this many resumes, rather than relaunched forever."""
+    return int(os.environ.get("LEAD_ASSETS_MAX_RESUMES") or 5)
+
+
 def _resume_batches(
     engine: Engine, is_live: Callable[[str | None], bool], stats: ReconcileStats
 ) -> None:
-    """Send waiting or orphaned batches back to the credits sensor as a new round."""
+    """Send waiting or orphaned batches back to the credits sensor as a new round, and collects
+    whose run died back to the status sensor."""
     from lead_assets.pipeline.enrich import AWAITING
     from lead_assets.pipeline.leedrush_flow import AWAITING_VENDOR
 
     with engine.connect() as conn:
         batches = conn.execute(
-            text("SELECT batch_key, state FROM lead_batches WHERE state IN (:a, :v, 'enriching')"),
+            text(
+                "SELECT batch_key, state, resumes FROM lead_batches WHERE state IN (:a, :v,"
+                " 'enriching') OR (state = 'collected' AND NOT EXISTS (SELECT 1 FROM batch_exports"
+                " e WHERE e.batch_key = lead_batches.batch_key))"
+            ),
             {"a": AWAITING, "v": AWAITING_VENDOR},
         ).all()
         blocked = {
@@ -431,23 +443,49 @@ def _resume_batches(
         leases = dict(
             conn.execute(text("SELECT batch_key, run_id FROM run_leases ORDER BY started_at")).all()
         )  # the latest lease per batch wins
-    for key, state in batches:
+    for key, state, resumes in batches:
         run_id = leases.get(key)
-        if state == "enriching" and (run_id is None or is_live(run_id)):
+        orphaned = state in ("enriching", "collected")
+        if orphaned and (run_id is None or is_live(run_id)):
             continue  # a live run is at work (or no run ever claimed it: nothing to resume)
+        if orphaned and int(resumes or 0) >= max_resumes():
+            continue  # its run keeps dying: left visible in its state for a human
         if key in blocked:
             continue  # first the vendor's books, then a new round
-        reason = (
-            "reconciled; resuming with what was certainly not billed"
-            if state in (AWAITING, AWAITING_VENDOR)
-            else f"run {run_id} died; resuming (paid answers are reused from the cache)"
-        )
+        now = datetime.now(UTC)
         with write_transaction(engine) as conn:
-            conn.execute(
-                text(
-                    "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round"
-                    " = enrich_round + 1, updated_at = :t WHERE batch_key = :k AND state = :s"
-                ),
-                {"d": reason, "t": datetime.now(UTC), "k": key, "s": state},
-            )
+            if state == "collected":
+                conn.execute(
+                    text(
+                        "UPDATE leedrush_submissions SET status = COALESCE(detail, 'completed'),"
+                        " collect_attempt = collect_attempt + 1, updated_at = :t WHERE batch_key ="
+                        " :k AND status = 'collected'"
+                    ),
+                    {"t": now, "k": key},
+                )
+                conn.execute(
+                    text(
+                        "UPDATE lead_batches SET resumes = resumes + 1, detail = :d, updated_at ="
+                        " :t WHERE batch_key = :k"
+                    ),
+                    {
+                        "d": f"run {run_id} died while collecting; collecting again",
+                        "t": now,
+                        "k": key,
+                    },
+                )
+            else:
+                reason = (
+                    "reconciled; resuming with what was certainly not billed"
+                    if state in (AWAITING, AWAITING_VENDOR)
+                    else f"run {run_id} died; resuming (paid answers are reused from the cache)"
+                )
+                conn.execute(
+                    text(
+                        "UPDATE lead_batches SET state = 'waiting_credits', detail = :d,"
+                        " enrich_round = enrich_round + 1, resumes = resumes + :r, updated_at = :t"
+                        " WHERE batch_key = :k AND state = :s"
+                    ),
+                    {"d": reason, "t": now, "k": key, "s": state, "r": int(orphaned)},
+                )
         stats.resumed.append(key)

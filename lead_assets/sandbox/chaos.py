@@ -344,3 +344,17 @@ def write_lead_file(path: Path, n: int, *, seed: int = 0, with_email: float = 0.
         lines.append(f"Kim{seed}x{i},Ray{i},{email},Chaos {seed} {d},{domain},VP Sales,USA")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def during_collect(state: Path) -> Callable[[float], bool]:
+    """Kill point: the Leedrush result collected, the batch's exports not yet written."""
+    query = warehouse_state(state)
+
+    def ready(_: float) -> bool:
+        rows = query(
+            "SELECT COUNT(*) FROM lead_batches b WHERE b.state = 'collected' AND NOT EXISTS"
+            " (SELECT 1 FROM batch_exports e WHERE e.batch_key = b.batch_key)"
+        )
+        return bool(rows) and rows[0][0] > 0
+
+    return ready
