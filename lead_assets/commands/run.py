@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:  # a signal between runs: nothing is left half-written
                 stop.set()
                 outcome = None
+            if outcome is not None and outcome.interrupted:
+                stop.set()  # signalled inside a run: Dagster interrupted it and took the signal
     rows = _summaries(warehouse.engine(), summary, names, interrupted=stop.is_set())
     for row in rows:
         print(json.dumps(row) if args.json else _human(row))
@@ -139,7 +141,8 @@ class _Stop:
 @contextmanager
 def stop_on_signals():  # type: ignore[no-untyped-def]
     """SIGTERM and SIGINT stop the drain: the run in progress is interrupted (Dagster marks it
-    failed, its batch stays resumable) and no further run starts."""
+    failed, its batch stays resumable) and no further run starts. During a run Dagster maps both
+    signals to its own interrupt, so the drain notices the interrupted run instead."""
     import signal
 
     stop = _Stop()

@@ -22,6 +22,17 @@ class DaemonPass:
 
     runs: list[tuple[str, str, bool]] = field(default_factory=list)  # (job, partition, success)
     failures: list[str] = field(default_factory=list)
+    #: A run ended because the process was signalled (Dagster turns SIGINT/SIGTERM received
+    #: during execution into an interrupted step): the drain stops there.
+    interrupted: bool = False
+
+
+def _was_interrupted(run: object) -> bool:
+    for event in getattr(run, "all_events", []):
+        error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        if error is not None and "Interrupt" in (getattr(error, "cls_name", "") or ""):
+            return True
+    return False
 
 
 def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[str]:
@@ -94,6 +105,8 @@ def drain(
                         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     )
                     ok = run.success
+                    if not ok and _was_interrupted(run):
+                        outcome.interrupted = True
                 except Exception as exc:  # a definition-level error: report, keep draining
                     ok = False
                     outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")
@@ -101,6 +114,8 @@ def drain(
                 if on_run:
                     on_run(job_name, request.partition_key or "", ok)
                 launched_any = True
+                if outcome.interrupted:
+                    return outcome
         if launched_any:
             idle = 0
         elif waiting:

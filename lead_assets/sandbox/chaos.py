@@ -179,6 +179,8 @@ class Attempt:
     seconds: float
     rows: list[dict] = field(default_factory=list)
     stderr: str = ""
+    #: Seconds after start when the signal was sent (None: not signalled).
+    signalled_at: float | None = None
 
 
 def run_once(
@@ -187,8 +189,10 @@ def run_once(
     *,
     kill_when: Callable[[float], bool] | None = None,
     timeout: float = 600,
+    sig: int = signal.SIGKILL,
 ) -> Attempt:
-    """Run ``lead-assets run PATH --json``; SIGKILL it as soon as ``kill_when(elapsed)`` is true."""
+    """Run ``lead-assets run PATH --json``; send ``sig`` (SIGKILL) as soon as ``kill_when(elapsed)``
+    is true. ``Attempt.seconds`` is measured to the process's end."""
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "lead_assets.cli", "run", str(path), "--json"],
@@ -198,11 +202,13 @@ def run_once(
         text=True,
     )
     killed = False
+    signalled_at: float | None = None
     if kill_when is not None:
         while process.poll() is None:
             elapsed = time.monotonic() - started
             if kill_when(elapsed):
-                process.send_signal(signal.SIGKILL)
+                signalled_at = elapsed
+                process.send_signal(sig)
                 killed = True
                 break
             if elapsed > timeout:
@@ -214,7 +220,9 @@ def run_once(
         process.kill()
         out, err = process.communicate()
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return Attempt(process.returncode, killed, time.monotonic() - started, rows, err[-4000:])
+    attempt = Attempt(process.returncode, killed, time.monotonic() - started, rows, err[-4000:])
+    attempt.signalled_at = signalled_at
+    return attempt
 
 
 def run_until_done(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 from pathlib import Path
 
 from lead_assets.sandbox import chaos
@@ -45,3 +46,25 @@ def test_killed_faulty_run_finishes_pays_once_and_a_redrop_spends_nothing(tmp_pa
         assert again.returncode == 0, context + again.stderr
         assert after.generect_usd == books.generect_usd, context
         assert after.leedrush_credits == books.leedrush_credits, context
+
+
+def test_sigterm_stops_promptly_resumable_and_never_says_done(tmp_path: Path) -> None:
+    leads = chaos.write_lead_file(tmp_path / "leads.csv", 80, seed=3)
+    state = tmp_path / "state"
+    with chaos.sandbox_process(fault_rate=0.0) as sandbox:
+        env = chaos.pipeline_environment(sandbox, state)
+        stopped = chaos.run_once(
+            env, leads, kill_when=chaos.during_generect(state, paid_calls=1), sig=signal.SIGTERM
+        )
+        # 143 when the signal came between runs; 130 when Dagster took it inside a run
+        assert stopped.killed and stopped.returncode in (130, 143), stopped.stderr
+        assert stopped.seconds - (stopped.signalled_at or 0) < 60  # prompt, even on a busy host
+        assert "interrupted by SIG" in stopped.stderr
+        statuses = [r["status"] for r in stopped.rows if r.get("batch")]
+        assert statuses and all(s != "done" for s in statuses), statuses
+        finished = chaos.run_once(env, leads)  # the same file again resumes the batch
+        batches = [r for r in finished.rows if r.get("batch")]
+        assert finished.returncode == 0 and [r["status"] for r in batches] == ["done"], (
+            finished.stderr
+        )
+        assert chaos.violations(state, sandbox.books(), 80) == []
