@@ -268,8 +268,9 @@ def _human(row: dict) -> str:
     if row.get("batch") is None:
         return f"{row['file']}: {row.get('detail', '')}"
     reasons = ", ".join(f"{k}={v}" for k, v in sorted(row["reasons"].items())) or "none"
+    state = "" if row["status"] == "done" else f" {row['status'].upper()}"
     parts = [
-        f"{row['file']} [{row['batch']}]",
+        f"{row['file']} [{row['batch']}]{state}",
         f"rows_in={row['rows_in']} ok={row['ok']} rejected={row['rejected']} (reasons: {reasons})",
     ]
     if "qualified" in row:
