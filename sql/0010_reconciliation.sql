@@ -31,3 +31,6 @@ ALTER TABLE spend_ledger ADD COLUMN evidence TEXT;
 -- reason of its own is not relaunched forever), and the collect attempt a resumed collect is on.
 ALTER TABLE lead_batches ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leedrush_submissions ADD COLUMN collect_attempt INTEGER NOT NULL DEFAULT 0;
+
+-- The reconcile pass (every credits-sensor tick) looks for undecided rows only.
+CREATE INDEX ix_spend_ledger_state ON spend_ledger (state);
