@@ -133,8 +133,8 @@ class _Stop:
 
         if signum is not None and not self.signal_number:
             self.signal_number, self.signal_name = signum, signal.Signals(signum).name
-        if not self.signal_number:
-            self.signal_number, self.signal_name = signal.SIGINT, "SIGINT"
+        if not self.signal_number:  # Dagster took it inside a run: SIGINT or SIGTERM
+            self.signal_number, self.signal_name = signal.SIGINT, "a signal (SIGINT/SIGTERM)"
         self._event.set()
 
 

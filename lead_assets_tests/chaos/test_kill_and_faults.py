@@ -59,7 +59,7 @@ def test_sigterm_stops_promptly_resumable_and_never_says_done(tmp_path: Path) ->
         # 143 when the signal came between runs; 130 when Dagster took it inside a run
         assert stopped.killed and stopped.returncode in (130, 143), stopped.stderr
         assert stopped.seconds - (stopped.signalled_at or 0) < 60  # prompt, even on a busy host
-        assert "interrupted by SIG" in stopped.stderr
+        assert "interrupted by" in stopped.stderr and "resumable" in stopped.stderr
         statuses = [r["status"] for r in stopped.rows if r.get("batch")]
         assert statuses and all(s != "done" for s in statuses), statuses
         finished = chaos.run_once(env, leads)  # the same file again resumes the batch
