@@ -50,8 +50,6 @@ VARIABLE_PRICE = frozenset(
         "enrich_leads_bulk",
     }
 )
-#: Operations whose charge may come later than the call (a bulk job is billed when it completes).
-LATE_CHARGE = frozenset({"email_find_bulk", "enrich_companies_bulk", "enrich_leads_bulk"})
 
 
 @dataclass(frozen=True)
@@ -111,8 +109,11 @@ def _fits(entry: Entry, charge: Charge, skew: timedelta, now: datetime) -> bool:
     wanted = GENERECT_TRANSACTION_TYPES.get(entry.operation)
     if charge.type != wanted:
         return False
-    late = entry.operation in LATE_CHARGE
-    upper = now if late and entry.state != "settled" else entry.updated_at + skew
+    # A settled call was charged while it ran. An open one may be charged later than it ended:
+    # a timed-out request can still be served, a bulk job is billed when it completes, a killed
+    # run's call finishes without it. Settled calls claim their charges first, so an open one
+    # only takes what no settled call explains.
+    upper = entry.updated_at + skew if entry.state == "settled" else now
     if not (entry.created_at - skew <= charge.at <= upper):
         return False
     if entry.state == "settled":
@@ -186,7 +187,7 @@ def decide_generect(
                         "matched": None,
                         "searched_type": kind,
                         "window_from": (entry.created_at - skew).isoformat(),
-                        "window_to": (entry.updated_at + skew).isoformat(),
+                        "window_to": now.isoformat(),
                         "amount": entry.estimate,
                         "grace_s": grace.total_seconds(),
                     },

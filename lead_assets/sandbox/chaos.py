@@ -165,7 +165,8 @@ def pipeline_environment(sandbox: SandboxProcess, state: Path, **extra: str) -> 
         "LEAD_ASSETS_OUTBOX_DIR",
     ):
         env.pop(var, None)
-    env.setdefault("LEAD_ASSETS_RECONCILE_GRACE_S", "2")
+    # Long enough for a slow (loaded) sandbox to finish a request the client gave up on.
+    env.setdefault("LEAD_ASSETS_RECONCILE_GRACE_S", "15")
     env.update(extra)
     return env
 

@@ -66,7 +66,9 @@ def decide(entries, charges, *, after: float = 120.0):  # type: ignore[no-untype
         # wrong type, wrong amount or outside the window: no match
         ([entry("u")], [charge("c", kind="enrich_company")], 120, {"u": ("release", 0.0)}),
         ([entry("u")], [charge("c", amount=0.2)], 120, {"u": ("release", 0.0)}),
-        ([entry("u")], [charge("c", at=30)], 120, {"u": ("release", 0.0)}),
+        ([entry("u", at=40)], [charge("c", at=30)], 120, {"u": ("release", 0.0)}),
+        # a timed-out call the vendor served (and charged) after the client gave up
+        ([entry("u")], [charge("c", at=30)], 120, {"u": ("settle", 0.25)}),
         # a settled call claims its own charge first: one charge never explains two calls
         (
             [entry("s", state="settled", amount=0.25), entry("u", at=0.1)],
