@@ -9,9 +9,14 @@ import random
 import signal
 from pathlib import Path
 
+import pytest
+
 from lead_assets.sandbox import chaos
 
-ROWS = 120
+ROWS = 60
+#: About a minute on an idle 2-core machine; generous for a loaded one (pytest-timeout's default
+#: of 300 s is per test, and each test starts several real processes).
+pytestmark = pytest.mark.timeout(900)
 
 
 def test_killed_faulty_run_finishes_pays_once_and_a_redrop_spends_nothing(tmp_path: Path) -> None:
@@ -21,7 +26,7 @@ def test_killed_faulty_run_finishes_pays_once_and_a_redrop_spends_nothing(tmp_pa
     leads = chaos.write_lead_file(tmp_path / "leads.csv", ROWS, seed=seed % 97)
     state = tmp_path / "state"
     with chaos.sandbox_process(fault_rate=0.1, seed=seed) as sandbox:
-        env = chaos.pipeline_environment(sandbox, state)
+        env = chaos.pipeline_environment(sandbox, state, LEAD_ASSETS_RECONCILE_GRACE_S="5")
         attempts = chaos.run_until_done(
             env, leads, kills=[chaos.after_seconds(kill_at)], max_attempts=4
         )
