@@ -130,10 +130,13 @@ def decide_generect(
     now: datetime,
     grace: timedelta,
     skew: timedelta = timedelta(seconds=2),
+    claimed: set[str] | None = None,
 ) -> list[Decision]:
-    """One decision per open Generect entry (see the module docstring)."""
+    """One decision per open Generect entry (see the module docstring). ``claimed`` are the
+    transactions earlier decisions matched: they explain their entries already, and those
+    entries (settled by reconciliation) are not passed again as claimants."""
     pool = sorted(charges, key=lambda c: c.at)
-    claimed: set[str] = set()
+    claimed = set(claimed or ())
 
     def claim(entry: Entry) -> Charge | None:
         for charge in pool:

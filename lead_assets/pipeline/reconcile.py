@@ -18,6 +18,7 @@ by ``lead-assets reconcile``. Each pass, in order:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -275,19 +276,30 @@ def _reconcile_generect(
         settled = conn.execute(
             text(
                 "SELECT id, vendor, operation, request_key, state, estimate, amount, run_id,"
-                " batch_key, detail, created_at, updated_at FROM spend_ledger WHERE vendor ="
-                " 'generect' AND state = 'settled' AND updated_at >= :s"
+                " batch_key, detail, evidence, created_at, updated_at FROM spend_ledger WHERE"
+                " vendor = 'generect' AND state = 'settled' AND updated_at >= :s"
             ),
             {"s": start - skew},
         ).mappings()
-        known = [_entry(dict(r), True) for r in settled]
+        known, claimed = [], set()
+        for r in settled:
+            # A call settled by an earlier pass names its transaction: that one is taken, and
+            # the call must not claim another (its updated_at is the decision's time, not the
+            # call's, so its window would reach over other calls' charges).
+            evidence = json.loads(r["evidence"]) if r["evidence"] else {}
+            if evidence.get("transaction_id"):
+                claimed.add(str(evidence["transaction_id"]))
+            else:
+                known.append(_entry(dict(r), True))
     client = generect.get_client()
     try:
         charges = _transactions(client, start)
     finally:
         client.close()
     candidates = known + [e for e in entries if e.vendor == "generect"]
-    for decision in decide_generect(candidates, charges, now=now, grace=grace, skew=skew):
+    for decision in decide_generect(
+        candidates, charges, now=now, grace=grace, skew=skew, claimed=claimed
+    ):
         _apply(engine, decision, stats, "usd")
 
 

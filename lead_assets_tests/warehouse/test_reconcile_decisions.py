@@ -167,3 +167,10 @@ def test_leedrush_decisions(entries, listed, after, expected) -> None:  # type: 
         entries, listed, name=NAME, now=T0 + timedelta(seconds=after), grace=GRACE
     )
     assert {d.entry_id: (d.action, d.amount) for d in out} == expected
+
+
+def test_a_transaction_matched_by_an_earlier_pass_is_not_matched_again() -> None:
+    out = decide_generect(
+        [entry("u")], [charge("c")], now=T0 + GRACE * 2, grace=GRACE, claimed={"c"}
+    )
+    assert [(d.entry_id, d.action) for d in out] == [("u", "release")]
