@@ -91,7 +91,11 @@ def leedrush_results(
     """Downloads the finished Leedrush batch (QUALIFIED rows with score, email/phone status,
     account signals and technologies) and matches each row back to its input lead."""
     stats = leedrush_flow.collect_batch(
-        warehouse.engine(), leedrush, context.partition_key, log=context.log
+        warehouse.engine(),
+        leedrush,
+        context.partition_key,
+        log=context.log,
+        run_id=context.run.run_id,
     )
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
 

@@ -713,8 +713,13 @@ class GenerectClient:
         )
         return [_email_found(r, 0.0, r.get("input") or {}) for r in rows]
 
-    def validate_emails(self, emails: Sequence[str], *, chunk: int = 50) -> list[EmailVerdict]:
-        """Validate addresses in chunks of ~50 ($0.005 per address submitted, any verdict)."""
+    def validate_emails(
+        self, emails: Sequence[str], *, chunk: int = 50, request_key: str | None = None
+    ) -> list[EmailVerdict]:
+        """Validate addresses in chunks of ~50 ($0.005 per address submitted, any verdict).
+        ``request_key`` names the ledger reservation (one chunk only: it names one call)."""
+        if request_key is not None and len(emails) > chunk:
+            raise ValueError("a request_key names one call: pass at most one chunk of addresses")
         out: list[EmailVerdict] = []
         for start in range(0, len(emails), chunk):
             part = list(emails[start : start + chunk])
@@ -725,6 +730,7 @@ class GenerectClient:
                 body={"emails": part},
                 billable=True,
                 estimate=LIST_PRICES["email_validate"] * len(part),
+                key=request_key,
             )
             for item in payload.get("data") or []:
                 raw = item.get("result")
@@ -740,9 +746,16 @@ class GenerectClient:
 
     # ------------------------------------------------------------------ enrich
     def enrich_company(
-        self, *, domain: str = "", linkedin_url: str = "", name: str = "", company_id: str = ""
+        self,
+        *,
+        domain: str = "",
+        linkedin_url: str = "",
+        name: str = "",
+        company_id: str = "",
+        request_key: str | None = None,
     ) -> dict | None:
-        """Company profile ($0.02 when found); None when the vendor has no such company."""
+        """Company profile ($0.02 when found); None when the vendor has no such company.
+        ``request_key`` names the ledger reservation (default: derived from the body)."""
         body = (
             {"domain": domain}
             if domain
@@ -761,6 +774,7 @@ class GenerectClient:
                 cap="company_enrich",
                 billable=True,
                 estimate=LIST_PRICES["enrich"],
+                key=request_key,
             )
         except (ValidationError, NotFoundError) as exc:
             if "does not exist" in str(exc).lower() or "not found" in str(exc).lower():
@@ -813,14 +827,15 @@ class GenerectClient:
             or {}
         )
 
-    def transactions(self, *, limit: int = 100, offset: int = 0) -> list[dict]:
-        """One page of the account's transactions (charges negative)."""
+    def transactions(self, *, limit: int = 100, offset: int = 0, **filters: str) -> list[dict]:
+        """One page of the account's transactions (charges negative). ``filters`` are the
+        contract's query filters (``created_at__gte``, ``type``, ``amount__lte``, ...)."""
         data = (
             self._call(
                 "GET",
                 "/api/v1/accounts/transactions/",
                 "accounts_transactions",
-                params={"limit": limit, "offset": offset},
+                params={"limit": limit, "offset": offset, **filters},
             ).get("data")
             or {}
         )

@@ -49,6 +49,43 @@ class RetryPolicy:
         return self.backoff(attempt)
 
 
+#: What :func:`should_retry` answers.
+RETRY = "retry"  # wait (backoff, or Retry-After for a 429) and send again
+REAUTH = "reauth"  # log in again and send again, once
+AMBIGUOUS = "ambiguous"  # a paid call may have been billed: never resend, reconcile
+ANSWER = "answer"  # hand the response to the caller (a success, or an error to raise)
+
+#: Transport failures, by whether the request can have reached the server.
+NOT_SENT = "not_sent"  # the connection could not be opened
+LOST = "lost"  # a timeout or a drop after the request was written
+UNREADABLE = "unreadable"  # a 2xx whose body could not be read
+
+
+def should_retry(
+    *,
+    status: int | None = None,
+    failure: str | None = None,
+    idempotent: bool,
+    can_reauth: bool = False,
+) -> str:
+    """May this attempt be sent again? The one decision both clients make after every attempt
+    (a pure function: see the module docstring for why each case is safe).
+
+    ``status`` is the HTTP status when an answer arrived; ``failure`` one of :data:`NOT_SENT`,
+    :data:`LOST`, :data:`UNREADABLE` otherwise; ``idempotent`` is False for a billable call."""
+    if failure == NOT_SENT:
+        return RETRY
+    if failure in (LOST, UNREADABLE):
+        return RETRY if idempotent else AMBIGUOUS
+    if status is None:
+        raise ValueError("give either an HTTP status or a transport failure")
+    if status == 401 and can_reauth:
+        return REAUTH
+    if status == 429 or status >= 500:
+        return RETRY
+    return ANSWER
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """``Retry-After`` in seconds (delta form); None when absent or unreadable."""
     value = response.headers.get("retry-after")
@@ -88,42 +125,41 @@ def send(
     throttled = 0
     last_error = "no attempt made"
     for attempt in range(1, policy.max_attempts + 1):
+        response: httpx.Response | None = None
+        failure = None
         try:
             response = http.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.ConnectError as exc:
-            last_error = f"could not connect ({exc.__class__.__name__})"
-            policy.sleep(policy.backoff(attempt))
-            continue
+            failure, last_error = NOT_SENT, f"could not connect ({exc.__class__.__name__})"
         except (
             httpx.TimeoutException,
             httpx.RemoteProtocolError,
             httpx.ReadError,
             httpx.WriteError,
         ) as exc:
-            last_error = f"{exc.__class__.__name__} after the request was sent"
-            if not idempotent:
-                return Outcome(None, attempt, throttled, ambiguous=last_error)
-            policy.sleep(policy.backoff(attempt))
-            continue
-        if response.status_code == 429:
+            failure, last_error = LOST, f"{exc.__class__.__name__} after the request was sent"
+        if response is not None and expect_json and response.status_code < 300:
+            try:
+                response.json()
+            except ValueError:
+                failure, last_error = UNREADABLE, "the answer was not valid JSON"
+        decision = should_retry(
+            status=None if failure else response.status_code,  # type: ignore[union-attr]
+            failure=failure,
+            idempotent=idempotent,
+        )
+        if decision == AMBIGUOUS:
+            return Outcome(None, attempt, throttled, ambiguous=last_error)
+        if decision == ANSWER:
+            return Outcome(response, attempt, throttled)
+        if response is not None and not failure and response.status_code == 429:
             throttled += 1
             last_error = "throttled (429)"
             policy.sleep(policy.throttle_wait(attempt, retry_after_seconds(response)))
             continue
-        if response.status_code >= 500:
+        if response is not None and not failure:
             last_error = f"server error {response.status_code}"
-            policy.sleep(policy.backoff(attempt))
-            continue
-        if expect_json and response.status_code < 300:
-            try:
-                response.json()
-            except ValueError:
-                last_error = "the answer was not valid JSON"
-                if not idempotent:
-                    return Outcome(None, attempt, throttled, ambiguous=last_error)
-                policy.sleep(policy.backoff(attempt))
-                continue
-        return Outcome(response, attempt, throttled)
+        policy.sleep(policy.backoff(attempt))
     return Outcome(
         None,
         policy.max_attempts,

@@ -45,7 +45,17 @@ from lead_assets.clients.errors import (
     ValidationError,
     VendorError,
 )
-from lead_assets.clients.http_policy import RetryPolicy, error_message, retry_after_seconds
+from lead_assets.clients.http_policy import (
+    LOST,
+    NOT_SENT,
+    REAUTH,
+    RETRY,
+    UNREADABLE,
+    RetryPolicy,
+    error_message,
+    retry_after_seconds,
+    should_retry,
+)
 from lead_assets.clients.spend import NullSpendHook, SpendHook
 
 log = logging.getLogger(__name__)
@@ -433,9 +443,10 @@ class ConcurrentBatchLimitError(RateLimitedError):
 class _Lost(Exception):
     """Internal: no usable answer; ``sent`` says whether the request may have reached the server."""
 
-    def __init__(self, reason: str, *, sent: bool) -> None:
+    def __init__(self, reason: str, *, sent: bool, unreadable: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.sent = reason, sent
+        self.failure = UNREADABLE if unreadable else LOST if sent else NOT_SENT
 
 
 # ---------------------------------------------------------------------------------- client
@@ -554,7 +565,7 @@ class LeedrushClient:
             try:
                 body = self._parse(response, parse)
             except (ValueError, csv.Error, UnicodeDecodeError):
-                raise _Lost("the answer could not be read", sent=True) from None
+                raise _Lost("the answer could not be read", sent=True, unreadable=True) from None
         return response, body
 
     @staticmethod
@@ -602,6 +613,8 @@ class LeedrushClient:
             try:
                 response, body = self._once(method, url, auth=auth, parse=parse, **kwargs)
             except _Lost as lost:
+                # Free or idempotent: whatever happened to the request, sending it again is safe.
+                should_retry(failure=lost.failure, idempotent=True)
                 last, last_response = lost.reason, None
                 log.info("leedrush %s: %s (attempt %d)", operation, lost.reason, attempt)
                 self.policy.sleep(self.policy.backoff(attempt))
@@ -609,10 +622,15 @@ class LeedrushClient:
             status, last_response = response.status_code, response
             if status < 300 or status in ok_statuses:
                 return response, body
-            if status == 401 and auth and not relogged:
+            decision = should_retry(
+                status=status, idempotent=True, can_reauth=auth and not relogged
+            )
+            if decision == REAUTH:
                 relogged = True  # expired or revoked token: log in again, retry once (A-L13)
                 self._drop_token(token_used)
                 continue
+            if decision != RETRY:
+                raise self._error(response, operation)
             if status == 429:
                 self.throttled += 1
                 last = "throttled (429)"
@@ -620,11 +638,8 @@ class LeedrushClient:
                 log.info("leedrush %s: 429, waiting %.1f s", operation, wait)
                 self.policy.sleep(wait)
                 continue
-            if status >= 500:
-                last = f"server error {status}"
-                self.policy.sleep(self.policy.backoff(attempt))
-                continue
-            raise self._error(response, operation)
+            last = f"server error {status}"
+            self.policy.sleep(self.policy.backoff(attempt))
         if last_response is not None:  # still throttled or failing: the vendor's own words
             raise self._error(last_response, operation)
         raise UpstreamError(
@@ -834,8 +849,8 @@ class LeedrushClient:
                     json={"filename": filename},
                 )
             except _Lost as lost:
-                if not lost.sent:  # nothing reached the server: safe to try again
-                    last = None
+                if should_retry(failure=lost.failure, idempotent=False) == RETRY:
+                    last = None  # nothing reached the server: safe to try again
                     self.policy.sleep(self.policy.backoff(attempt))
                     continue
                 return self._lost_answer(filename, started, reservation, lost.reason)
@@ -847,23 +862,23 @@ class LeedrushClient:
                         filename, started, reservation, "the answer carried no batch_id"
                     )
                 return self._submission(body, filename, rows)
-            if status == 401 and not relogged:
+            decision = should_retry(status=status, idempotent=False, can_reauth=not relogged)
+            if decision == REAUTH:
                 relogged = True
                 self._drop_token(token_used)
                 continue
+            if decision != RETRY:
+                raise self._error(response, "process")
             if status == 429:  # throttled: not served, so not billed
                 self.throttled += 1
                 self.policy.sleep(self.policy.throttle_wait(attempt, retry_after_seconds(response)))
                 continue
-            if status >= 500:
-                # The server answered that it failed. Resend only once the list proves no batch
-                # was created from this (unique) upload name.
-                found = self._reconcile(filename, started, grace=False)
-                if found is not None:
-                    return found
-                self.policy.sleep(self.policy.backoff(attempt))
-                continue
-            raise self._error(response, "process")
+            # The server answered that it failed. Resend only once the listing, after the grace
+            # period, shows no batch created from this (unique) upload name.
+            found = self._reconcile(filename, started, grace=True)
+            if found is not None:
+                return found
+            self.policy.sleep(self.policy.backoff(attempt))
         if last is not None:  # still throttled or failing: the vendor's own words
             raise self._error(last, "process")
         raise UpstreamError(

@@ -6,6 +6,7 @@ import argparse
 import json
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 HELP = (
@@ -82,22 +83,82 @@ def run(args: argparse.Namespace) -> int:
                 request.partitions_def_name, list(request.partition_keys)
             )
         quiet = args.json
-        outcome = drain(
-            defs,
-            instance,
-            [s for s in PIPELINE_SENSORS if _has_sensor(defs, s)],
-            timeout_seconds=args.timeout,
-            on_run=None
-            if quiet
-            else lambda job, key, ok: print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}"),
-        )
-    rows = _summaries(warehouse.engine(), summary, names)
+        with stop_on_signals() as stop:
+            try:
+                outcome = drain(
+                    defs,
+                    instance,
+                    [s for s in PIPELINE_SENSORS if _has_sensor(defs, s)],
+                    timeout_seconds=args.timeout,
+                    on_run=None
+                    if quiet
+                    else lambda job, key, ok: print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}"),
+                    should_stop=stop.is_set,
+                )
+            except KeyboardInterrupt:  # a signal between runs: nothing is left half-written
+                stop.set()
+                outcome = None
+            if outcome is not None and outcome.interrupted:
+                stop.set()  # signalled inside a run: Dagster interrupted it and took the signal
+    rows = _summaries(warehouse.engine(), summary, names, interrupted=stop.is_set())
     for row in rows:
         print(json.dumps(row) if args.json else _human(row))
-    for failure in outcome.failures:
+    if stop.is_set():
+        print(
+            f"interrupted by {stop.signal_name}: unfinished batches are resumable "
+            "(run the same file again, or let the daemon's credits sensor resume them)",
+            file=sys.stderr,
+        )
+        return 128 + stop.signal_number
+    for failure in outcome.failures if outcome else []:
         print(f"error: {failure}", file=sys.stderr)
-    failed_runs = [r for r in outcome.runs if not r[2]]
-    return 1 if failed_runs or outcome.failures else 0
+    failed_runs = [r for r in outcome.runs if not r[2]] if outcome else []
+    unfinished = [r for r in rows if r.get("batch") and r["status"] != "done"]
+    return 1 if failed_runs or outcome.failures or unfinished else 0
+
+
+class _Stop:
+    """Set by SIGTERM/SIGINT; remembers which signal."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._event = threading.Event()
+        self.signal_number = 0
+        self.signal_name = ""
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self, signum: int | None = None) -> None:
+        import signal
+
+        if signum is not None and not self.signal_number:
+            self.signal_number, self.signal_name = signum, signal.Signals(signum).name
+        if not self.signal_number:  # Dagster took it inside a run: SIGINT or SIGTERM
+            self.signal_number, self.signal_name = signal.SIGINT, "a signal (SIGINT/SIGTERM)"
+        self._event.set()
+
+
+@contextmanager
+def stop_on_signals():  # type: ignore[no-untyped-def]
+    """SIGTERM and SIGINT stop the drain: the run in progress is interrupted (Dagster marks it
+    failed, its batch stays resumable) and no further run starts. During a run Dagster maps both
+    signals to its own interrupt, so the drain notices the interrupted run instead."""
+    import signal
+
+    stop = _Stop()
+
+    def handler(signum, frame):  # type: ignore[no-untyped-def]
+        stop.set(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
@@ -108,7 +169,44 @@ def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def _summaries(engine, summary: dict, names: dict[str, Path]) -> list[dict]:  # type: ignore[no-untyped-def]
+def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) -> str:  # type: ignore[no-untyped-def]
+    """``done`` only when every ok row has a qualification outcome and the exports exist;
+    otherwise the batch's real state (``awaiting reconciliation``, ``enriching``, ...)."""
+    from lead_assets.pipeline.batch_registry import get_batch
+    from lead_assets.pipeline.summary import export_paths
+
+    outcomes = sum(figures.get(k, 0) for k in ("qualified", "review", "disqualified", "failed"))
+    if outcomes >= figures.get("ok", 0) and export_paths(engine, batch_key):
+        return "done"
+    state = get_batch(engine, batch_key).state
+    label = {
+        "awaiting_reconciliation": "awaiting reconciliation",
+        "awaiting_vendor": "awaiting vendor",
+        "submitted": "awaiting vendor",
+        "waiting_credits": "waiting for credits",
+    }.get(state, state)
+    return f"interrupted ({label})" if interrupted else label
+
+
+def _file_batches(engine, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Batch keys registered for this exact file content."""
+    from sqlalchemy import text
+
+    from lead_assets.pipeline.landing import content_hash
+
+    with engine.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                text("SELECT batch_key FROM lead_batches WHERE file_id = :f ORDER BY batch_key"),
+                {"f": content_hash(path)},
+            )
+        ]
+
+
+def _summaries(
+    engine, summary: dict, names: dict[str, Path], *, interrupted: bool = False
+) -> list[dict]:  # type: ignore[no-untyped-def]
     from lead_assets.pipeline.summary import batch_figures, export_paths
 
     rows: list[dict] = []
@@ -125,19 +223,32 @@ def _summaries(engine, summary: dict, names: dict[str, Path]) -> list[dict]:  # 
                 "detail": reason.split(": ", 1)[-1],
             }
         )
-    for landed, batch_keys in summary["registered_batches"].items():
+    batches_of = {landed: list(keys) for landed, keys in summary["registered_batches"].items()}
+    resumed: set[str] = set()
+    for landed in summary["duplicates"]:
+        # The same bytes again: report the batches of that version (a killed run's batch was
+        # resumed by the drain above) rather than declaring a half-done file done.
+        source = names.get(Path(landed).name)
+        keys = _file_batches(engine, source) if source and source.is_file() else []
+        if keys:
+            batches_of[landed] = keys
+            resumed.add(landed)
+    for landed, batch_keys in batches_of.items():
         for key in batch_keys:
             figures = batch_figures(engine, key)
             rows.append(
                 {
                     "file": str(names.get(Path(landed).name, landed)),
                     "batch": key,
-                    "status": "done",
+                    "status": batch_status(engine, key, figures, interrupted=interrupted),
                     **figures,
                     "exports": export_paths(engine, key),
+                    **({"detail": "same file version as before"} if landed in resumed else {}),
                 }
             )
     for landed in summary["duplicates"]:
+        if landed in resumed:
+            continue
         rows.append(
             {
                 "file": str(names.get(Path(landed).name, landed)),
@@ -159,8 +270,9 @@ def _human(row: dict) -> str:
     if row.get("batch") is None:
         return f"{row['file']}: {row.get('detail', '')}"
     reasons = ", ".join(f"{k}={v}" for k, v in sorted(row["reasons"].items())) or "none"
+    state = "" if row["status"] == "done" else f" {row['status'].upper()}"
     parts = [
-        f"{row['file']} [{row['batch']}]",
+        f"{row['file']} [{row['batch']}]{state}",
         f"rows_in={row['rows_in']} ok={row['ok']} rejected={row['rejected']} (reasons: {reasons})",
     ]
     if "qualified" in row:

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of requests given a random fault (429, 5xx, malformed, drop)",
     )
     parser.add_argument(
+        "--fault-seed", type=int, default=None, help="seed of the fault draw (reproducible runs)"
+    )
+    parser.add_argument(
         "--realistic", action="store_true", help="realistic latency and a slow Leedrush batch clock"
     )
     parser.add_argument("--webhook-url", help="Leedrush: POST signed batch events here")
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         preview_free=args.preview_free,
         retry_after=args.retry_after,
         shuffle_pages=args.shuffle_pages,
+        **({"fault_seed": args.fault_seed} if args.fault_seed is not None else {}),
     )
     leedrush = LeedrushSandboxConfig(
         plan=args.plan,
@@ -84,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         fault_rate=args.fault_rate,
         realistic=args.realistic,
         webhook_url=args.webhook_url,
+        **({"fault_seed": args.fault_seed + 1} if args.fault_seed is not None else {}),
     )
     serve_forever(generect, leedrush, args.host, args.generect_port, args.leedrush_port)
     return 0

@@ -22,6 +22,17 @@ class DaemonPass:
 
     runs: list[tuple[str, str, bool]] = field(default_factory=list)  # (job, partition, success)
     failures: list[str] = field(default_factory=list)
+    #: A run ended because the process was signalled (Dagster turns SIGINT/SIGTERM received
+    #: during execution into an interrupted step): the drain stops there.
+    interrupted: bool = False
+
+
+def _was_interrupted(run: object) -> bool:
+    for event in getattr(run, "all_events", []):
+        error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        if error is not None and "Interrupt" in (getattr(error, "cls_name", "") or ""):
+            return True
+    return False
 
 
 def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[str]:
@@ -40,18 +51,21 @@ def drain(
     timeout_seconds: float = 600.0,
     on_run: Callable[[str, str, bool], None] | None = None,
     log_level: str = "WARNING",
+    should_stop: Callable[[], bool] | None = None,
 ) -> DaemonPass:
     """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
 
     A round with open remote work (a sensor skipped with a message starting ``waiting:``) waits
     ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the whole drain.
+    ``should_stop`` (checked between runs) ends the drain at once: SIGTERM or Ctrl-C.
     """
+    stopping = should_stop or (lambda: False)
     outcome = DaemonPass()
     cursors: dict[str, str | None] = {}
     idle = 0
     deadline = time.monotonic() + timeout_seconds
     resources = dict(defs.resources or {})
-    while idle < idle_rounds and time.monotonic() < deadline:
+    while idle < idle_rounds and time.monotonic() < deadline and not stopping():
         launched_any = False
         waiting = False
         for name in sensor_names:
@@ -82,6 +96,8 @@ def drain(
                     )
             done = _launched_run_keys(instance, name)
             for request in result.run_requests or []:
+                if stopping():
+                    return outcome
                 if request.run_key and request.run_key in done:
                     continue
                 job_name = request.job_name or sensor.job_name
@@ -98,6 +114,8 @@ def drain(
                         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     )
                     ok = run.success
+                    if not ok and _was_interrupted(run):
+                        outcome.interrupted = True
                 except Exception as exc:  # a definition-level error: report, keep draining
                     ok = False
                     outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")
@@ -105,6 +123,8 @@ def drain(
                 if on_run:
                     on_run(job_name, request.partition_key or "", ok)
                 launched_any = True
+                if outcome.interrupted:
+                    return outcome
         if launched_any:
             idle = 0
         elif waiting:

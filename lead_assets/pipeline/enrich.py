@@ -15,18 +15,34 @@ import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from lead_assets.clients.errors import BudgetExceededError, InsufficientFundsError
+from lead_assets.clients.errors import (
+    AmbiguousChargeError,
+    BudgetExceededError,
+    InsufficientFundsError,
+    VendorError,
+)
 from lead_assets.core.pii import mask_text
 from lead_assets.pipeline.batch_registry import set_batch_state
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
-from lead_assets.warehouse.ledger import Budgets, ResponseCache, SpendLedger
+from lead_assets.warehouse.ledger import (
+    Budgets,
+    ResponseCache,
+    SpendLedger,
+    claim_run,
+    held_items,
+    hold_items,
+    unhold_items,
+)
 
 #: How long a bought answer is reused. Emails and companies change slowly; verdicts faster.
 TTL = {
@@ -35,6 +51,11 @@ TTL = {
     "company_enrich": timedelta(days=90),
 }
 CHUNK = 50  # the vendor's bulk and validate batch size
+#: Batch state while some of its paid items wait for reconciliation against the vendor's books.
+AWAITING = "awaiting_reconciliation"
+#: What the cache holds for an item that was paid for but whose answer was lost: it is not bought
+#: again within its TTL (money first); the lead goes on without that answer.
+LOST_ANSWER = {"answer_lost": True}
 
 
 class WaitingForCredits(Exception):
@@ -88,6 +109,10 @@ class GenerectStats:
     cache_hits: int = 0
     paid_calls: int = 0
     blocked_dnc: int = 0
+    #: Items whose paid call may have been billed without an answer (see pipeline.reconcile).
+    awaiting_reconciliation: int = 0
+    answers_lost: int = 0
+    vendor_errors: int = 0
     spend_usd: float = 0.0
     estimate_usd: float = 0.0
     balance_usd: float | None = None
@@ -106,6 +131,9 @@ class GenerectStats:
             "cache_hit_rate": round(self.cache_hits / lookups, 4) if lookups else 0.0,
             "paid_calls": self.paid_calls,
             "blocked_do_not_contact": self.blocked_dnc,
+            "awaiting_reconciliation": self.awaiting_reconciliation,
+            "answers_lost": self.answers_lost,
+            "vendor_errors": self.vendor_errors,
             "spend_usd": round(self.spend_usd, 4),
             "estimate_usd": round(self.estimate_usd, 4),
             "estimate_error_pct": round(
@@ -165,13 +193,15 @@ def enrich_with_generect(
     run_id: str | None = None,
     log: logging.Logger | None = None,
 ) -> GenerectStats:  # type: ignore[no-untyped-def]
-    """Generect email find, validation and company enrich for one batch (see module docstring)."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Generect email find, validation and company enrich for one batch (see module docstring).
 
+    An ambiguous outcome belongs to its item: the item is held for reconciliation, the rest of
+    the batch goes on, and the batch ends ``awaiting_reconciliation`` when any item is held."""
     from lead_assets.core.dnc import apply_dnc, load_dnc
     from lead_assets.pipeline.qualify import dnc_path
 
     log = log or logging.getLogger(__name__)
+    claim_run(engine, run_id, batch_key)
     set_batch_state(engine, batch_key, "enriching")
     leads = ok_leads(engine, batch_key)
     stats = GenerectStats(leads=len(leads))
@@ -193,83 +223,44 @@ def enrich_with_generect(
     )
     client = generect.get_client(spend_hook=ledger)
     needs = enrichment_plan(active)
-    found: dict[str, dict] = {}
     verdicts: dict[str, dict] = {}
     companies: dict[str, dict | None] = {}
+    stop = threading.Event()
+    buy = partial(buy_items, engine, cache, batch_key=batch_key, stop=stop)
     try:
-        # 1. Email find, in bulk jobs of 50; each answer is cached as soon as its job completes.
+        # 1. Email find, in bulk jobs of 50 (a job id that came back is polled, never resubmitted).
         find_keys = {
             row_id: item_key(first, last, dom) for row_id, first, last, dom in needs["find"]
         }
-        cached = cache.get_many("generect", "email_find", list(set(find_keys.values())))
-        stats.cache_hits += sum(1 for k in find_keys.values() if k in cached)
-        found.update(cached)
-        todo = {}
-        for row_id, first, last, dom in needs["find"]:
-            k = find_keys[row_id]
-            if k not in found:
-                todo[k] = {"first_name": first, "last_name": last, "domain": dom}
-        stats.email_find_requested = len(todo)
-        chunks = [dict(list(todo.items())[i : i + CHUNK]) for i in range(0, len(todo), CHUNK)]
+        find_items = {
+            find_keys[row_id]: {"first_name": first, "last_name": last, "domain": dom}
+            for row_id, first, last, dom in needs["find"]
+        }
 
-        stop = threading.Event()
-
-        def guarded(fn):  # type: ignore[no-untyped-def]
-            """Run ``fn`` unless spending already stopped; stop everyone on a funds or budget refusal."""
-
-            def run(arg):  # type: ignore[no-untyped-def]
-                if stop.is_set():
-                    return None
-                try:
-                    return fn(arg)
-                except (InsufficientFundsError, BudgetExceededError):
-                    stop.set()
-                    raise
-
-            return run
-
-        def run_find(chunk: dict[str, dict]) -> None:
-            job_key = item_key("email_find_bulk", *sorted(chunk))
-            resume = ledger.open_job("generect", "email_find_bulk", job_key)
+        def run_find(keys: list[str], request: str) -> dict[str, object]:
+            resume = ledger.open_job("generect", "email_find_bulk", request)
             if resume:  # a killed run left a paid job behind: collect it instead of buying again
                 reservation, ref = resume
                 job_id = ref.split("|", 1)[-1]
                 results = client.wait_email_find_bulk(job_id, reservation=reservation, poll_s=0.5)
             else:
-                job_id = client.submit_email_find_bulk(list(chunk.values()), key=job_key)
+                job_id = client.submit_email_find_bulk([find_items[k] for k in keys], key=request)
                 results = client.wait_email_find_bulk(job_id, poll_s=0.5)
-            answers = {}
-            for key, result in zip(chunk, results, strict=True):
-                answers[key] = {
-                    "email": result.email,
-                    "status": result.status,
-                    "raw": result.status_raw,
-                    "catch_all": result.catch_all,
-                }
-            cache.put_many(
-                "generect",
-                "email_find",
-                answers,
-                ttl=TTL["email_find"],
-                amount_each={k: (0.02 if v["email"] else 0.0) for k, v in answers.items()},
-            )
-            found.update(answers)
+            return find_answers(keys, results)
 
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(guarded(run_find), chunks))
-        stats.emails_found = sum(1 for k in find_keys.values() if (found.get(k) or {}).get("email"))
+        finds = buy("email_find", list(find_items), run_find, price=_find_price)
+        stats.email_find_requested = finds.bought_or_tried
+        stats.emails_found = sum(
+            1 for k in find_keys.values() if (finds.answers.get(k) or {}).get("email")
+        )
 
         # 2. Validation of the addresses the file gave us (found ones are verified already).
         vkeys = {e: item_key(e) for e in needs["validate"]}
-        cached_v = cache.get_many("generect", "email_validate", list(vkeys.values()))
-        stats.cache_hits += len(cached_v)
-        verdicts.update({e: cached_v[k] for e, k in vkeys.items() if k in cached_v})
-        pending = [e for e in needs["validate"] if e not in verdicts]
-        stats.emails_validated = len(pending)
+        emails_by_key = {k: e for e, k in vkeys.items()}
 
-        def run_validate(batch: list[str]) -> None:
-            results = client.validate_emails(batch)
-            answers = {
+        def run_validate(keys: list[str], request: str) -> dict[str, object]:
+            results = client.validate_emails([emails_by_key[k] for k in keys], request_key=request)
+            return {
                 item_key(v.email): {
                     "status": v.status,
                     "raw": v.status_raw,
@@ -277,44 +268,29 @@ def enrich_with_generect(
                 }
                 for v in results
             }
-            cache.put_many(
-                "generect",
-                "email_validate",
-                answers,
-                ttl=TTL["email_validate"],
-                amount_each=dict.fromkeys(answers, 0.005),
-            )
-            verdicts.update({v.email: answers[item_key(v.email)] for v in results})
 
-        with ThreadPoolExecutor(4) as pool:
-            list(
-                pool.map(
-                    guarded(run_validate),
-                    [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)],
-                )
-            )
+        checks = buy("email_validate", list(vkeys.values()), run_validate, price=lambda _: 0.005)
+        stats.emails_validated = checks.bought_or_tried
+        verdicts.update({e: checks.answers[k] for e, k in vkeys.items() if k in checks.answers})
 
         # 3. Company enrich, once per domain, cached at account level.
         ckeys = {d: item_key(d) for d in needs["company"]}
-        cached_c = cache.get_many("generect", "company_enrich", list(ckeys.values()))
-        stats.cache_hits += len(cached_c)
-        companies.update({d: cached_c[k] for d, k in ckeys.items() if k in cached_c})
-        missing = [d for d in needs["company"] if d not in companies]
-        stats.companies_enriched = len(missing)
+        domains_by_key = {k: d for d, k in ckeys.items()}
 
-        def run_company(domain: str) -> None:
-            data = client.enrich_company(domain=domain)
-            cache.put_many(
-                "generect",
-                "company_enrich",
-                {item_key(domain): data},
-                ttl=TTL["company_enrich"],
-                amount_each={item_key(domain): 0.02 if data else 0.0},
-            )
-            companies[domain] = data
+        def run_company(keys: list[str], request: str) -> dict[str, object]:
+            (key,) = keys
+            return {key: client.enrich_company(domain=domains_by_key[key], request_key=request)}
 
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(guarded(run_company), missing))
+        firms = buy(
+            "company_enrich",
+            list(ckeys.values()),
+            run_company,
+            group=1,
+            workers=8,
+            price=lambda data: 0.02 if data else 0.0,
+        )
+        stats.companies_enriched = firms.bought_or_tried
+        companies.update({d: firms.answers[k] for d, k in ckeys.items() if k in firms.answers})
     except (InsufficientFundsError, BudgetExceededError) as exc:
         # Everything bought so far is in the cache; the batch waits for credits (a new round).
         with write_transaction(engine) as conn:
@@ -329,6 +305,20 @@ def enrich_with_generect(
         ) from exc
     finally:
         client.close()
+    stats.cache_hits = (
+        sum(1 for k in find_keys.values() if k in finds.cached)
+        + len(checks.cached)
+        + len(firms.cached)
+    )
+    cached, cached_v, cached_c = finds.cached, checks.cached, firms.cached
+    found = finds.answers
+    awaiting = {
+        "email_find": finds.awaiting,
+        "email_validate": checks.awaiting,
+        "company_enrich": firms.awaiting,
+    }
+    lost = finds.lost | checks.lost | firms.lost
+    failed = {**finds.failed, **checks.failed, **firms.failed}
 
     now = datetime.now(UTC)
     rows = []
@@ -391,6 +381,18 @@ def enrich_with_generect(
         company = companies.get(lead.domain) if lead.domain else None
         if company:
             actions.append("company")
+        keys = {
+            "email_find": find_keys.get(lead.row_id),
+            "email_validate": item_key(lead.email) if lead.email else None,
+            "company_enrich": item_key(lead.domain) if lead.domain else None,
+        }
+        waiting = [op for op, k in keys.items() if k and k in awaiting[op]]
+        notes = [f"{op}: paid, answer lost" for op, k in keys.items() if k and k in lost]
+        notes += [f"{op}: {failed[k]}" for op, k in keys.items() if k and k in failed]
+        outcome = "enriched" if actions else "skipped"
+        if waiting:
+            outcome = "awaiting_reconciliation"
+            notes.insert(0, "awaiting reconciliation: " + ", ".join(waiting))
         rows.append(
             {
                 "row_id": lead.row_id,
@@ -406,8 +408,8 @@ def enrich_with_generect(
                 "actions": ";".join(actions),
                 "spend_usd": 0.0,
                 "cache_hits": hits,
-                "status": "enriched" if actions else "skipped",
-                "detail": None,
+                "status": outcome,
+                "detail": "; ".join(notes) or None,
                 "enriched_at": now,
             }
         )
@@ -422,10 +424,148 @@ def enrich_with_generect(
     stats.spend_usd = (
         ledger_totals(engine, run_id=run_id, batch_key=batch_key).get("usd", 0.0) if run_id else 0.0
     )
+    stats.awaiting_reconciliation = sum(len(v) for v in awaiting.values())
+    stats.answers_lost = len(lost)
+    stats.vendor_errors = len(failed)
+    if stats.awaiting_reconciliation:
+        # Leedrush waits: the leads whose email find is undecided would otherwise miss it.
+        set_batch_state(
+            engine,
+            batch_key,
+            AWAITING,
+            f"{stats.awaiting_reconciliation} Generect item(s) awaiting reconciliation",
+        )
     log.info(
         f"Generect enrichment of {batch_key}: ${stats.spend_usd:.4f} spent, {stats.cache_hits} cache hits"
     )
     return stats
+
+
+@dataclass
+class Purchases:
+    """What :func:`buy_items` did for one operation, per item key."""
+
+    answers: dict[str, object] = field(default_factory=dict)
+    cached: set[str] = field(default_factory=set)
+    #: Bought (or tried) in this run.
+    bought_or_tried: int = 0
+    #: Held: the call may have been billed but gave no answer; reconciliation decides.
+    awaiting: set[str] = field(default_factory=set)
+    #: Paid for earlier, answer lost (the cache holds :data:`LOST_ANSWER`).
+    lost: set[str] = field(default_factory=set)
+    #: Certainly not billed, but failed (a vendor error after retries): may be bought later.
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def buy_items(
+    engine: Engine,
+    cache: ResponseCache,
+    operation: str,
+    keys: Sequence[str],
+    call: Callable[[list[str], str], dict[str, object]],
+    *,
+    price: Callable[[object], float],
+    batch_key: str | None,
+    stop: threading.Event,
+    group: int = CHUNK,
+    workers: int = 4,
+) -> Purchases:
+    """Cache, then what is held, then buy the rest in groups: the one path of every Generect
+    purchase. ``call(group_keys, request_key)`` buys one group and returns answers by item key.
+
+    Each group's items are held before the call and freed once its answers are cached (or it
+    certainly was not billed). An ambiguous outcome keeps them held and the batch goes on; a
+    funds or budget refusal stops every group at once and is raised."""
+    out = Purchases()
+    unique = list(dict.fromkeys(keys))
+    hits = cache.get_many("generect", operation, unique)
+    for key, answer in hits.items():
+        out.cached.add(key)
+        if isinstance(answer, dict) and answer.get("answer_lost"):
+            out.lost.add(key)
+        else:
+            out.answers[key] = answer
+    rest = [k for k in unique if k not in hits]
+    held = held_items(engine, "generect", operation, rest)
+    # A call that may have been billed (unknown, or reserved by a run that died) keeps its items
+    # until reconciled; a bulk job whose id came back (submitted) is polled again, not rebought; a
+    # hold whose call never reached the vendor or was released is stale and the item is bought.
+    out.awaiting = {
+        k for k, (_, state) in held.items() if state in ("unknown", "reserved", "settled")
+    }
+    resume: dict[str, list[str]] = {}
+    for k, (request, state) in held.items():
+        if state == "submitted":
+            resume.setdefault(request, []).append(k)
+    skip = out.awaiting | {k for keys in resume.values() for k in keys}
+    pending = [k for k in rest if k not in skip]
+    out.bought_or_tried = len(pending)
+    lock = threading.Lock()
+
+    def one(part: list[str], request: str | None = None) -> None:
+        if stop.is_set():
+            return
+        resuming = request is not None
+        request = request or item_key(operation, *part)
+        where = {"vendor": "generect", "operation": operation, "request_key": request}
+        if not resuming:
+            hold_items(engine, **where, item_keys=part, batch_key=batch_key)
+        try:
+            answers = call(part, request)
+        except AmbiguousChargeError:
+            with lock:
+                out.awaiting.update(part)  # stays held: reconciliation decides the charge
+            return
+        except (InsufficientFundsError, BudgetExceededError):
+            stop.set()
+            unhold_items(engine, **where)
+            raise
+        except VendorError as exc:  # refused or given up: the client released the reservation
+            unhold_items(engine, **where)
+            with lock:
+                out.failed.update(dict.fromkeys(part, str(exc)))
+            return
+        cache.put_many(
+            "generect",
+            operation,
+            answers,
+            ttl=TTL[operation],
+            amount_each={k: price(v) for k, v in answers.items()},
+        )
+        unhold_items(engine, **where)
+        with lock:
+            out.answers.update(answers)
+
+    parts = [pending[i : i + group] for i in range(0, len(pending), group)]
+    work = [(p, None) for p in parts] + [(keys, request) for request, keys in resume.items()]
+    with ThreadPoolExecutor(workers) as pool:
+        try:
+            list(pool.map(lambda item: one(*item), work))
+        except BaseException:
+            # Interrupted (SIGTERM, Ctrl-C) or refused: queued groups must not start buying.
+            stop.set()
+            raise
+    return out
+
+
+def _find_price(answer: object) -> float:
+    return 0.02 if isinstance(answer, dict) and answer.get("email") else 0.0
+
+
+def find_answers(keys: Sequence[str], results: Sequence) -> dict[str, object]:  # type: ignore[type-arg]
+    """Cache entries of one bulk email-find job, in the order the items were sent."""
+    answers: dict[str, object] = {}
+    for key, result in zip(keys, results, strict=True):
+        given = result.input or {}
+        if given.get("domain"):  # the job echoes its input: key by it, whatever order was kept
+            key = item_key(given.get("first_name"), given.get("last_name"), given.get("domain"))
+        answers[key] = {
+            "email": result.email,
+            "status": result.status,
+            "raw": result.status_raw,
+            "catch_all": result.catch_all,
+        }
+    return answers
 
 
 @dataclass

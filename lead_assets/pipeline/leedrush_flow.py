@@ -18,15 +18,17 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from lead_assets.clients.errors import InsufficientFundsError
+from lead_assets.clients.errors import AmbiguousChargeError, InsufficientFundsError
 from lead_assets.core.pii import mask_text
-from lead_assets.pipeline.batch_registry import set_batch_state
-from lead_assets.pipeline.enrich import WaitingForCredits, ok_leads
+from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
+from lead_assets.pipeline.enrich import AWAITING, WaitingForCredits, ok_leads
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
-from lead_assets.warehouse.ledger import SpendLedger
+from lead_assets.warehouse.ledger import SpendLedger, claim_run
 
 OPEN = ("queued", "processing")
+#: Batch state while a Leedrush submission whose answer was lost waits for reconciliation.
+AWAITING_VENDOR = "awaiting_vendor"
 SKIPPED_ID = "none"
 
 
@@ -54,6 +56,8 @@ class SubmitStats:
     adopted: bool = False
     reused: bool = False
     credits_remaining: float | None = None
+    #: Not submitted (yet): awaiting reconciliation of Generect items or of this very submission.
+    deferred: bool = False
 
     def summary(self) -> dict[str, object]:
         return {
@@ -63,6 +67,7 @@ class SubmitStats:
             "adopted_existing_batch": self.adopted,
             "reused_submission": self.reused,
             "leedrush_credits_remaining": self.credits_remaining,
+            "deferred_awaiting_reconciliation": self.deferred,
         }
 
 
@@ -155,6 +160,13 @@ def submit_batch(
 ) -> SubmitStats:  # type: ignore[no-untyped-def]
     """Upload and start the batch (credits reserved first); never pays twice for one lead batch."""
     log = log or logging.getLogger(__name__)
+    if get_batch(engine, batch_key).state == AWAITING:
+        # Some Generect answers are still undecided; submitting now would leave those leads out.
+        log.info(
+            f"{batch_key} awaits reconciliation of Generect items; Leedrush submission deferred"
+        )
+        return SubmitStats(SKIPPED_ID, 0, 0.0, deferred=True)
+    claim_run(engine, run_id, batch_key)
     existing = _submission(engine, batch_key)
     if existing and existing["status"] not in ("failed", "timed_out"):
         log.info(
@@ -199,6 +211,12 @@ def submit_batch(
                     {"d": mask_text(str(exc)), "k": batch_key},
                 )
             raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
+        except AmbiguousChargeError as exc:
+            # The process call may have started a batch: the reconcile step looks for it by its
+            # upload name after the grace window (adopt it, or release and submit again).
+            set_batch_state(engine, batch_key, AWAITING_VENDOR, mask_text(str(exc)))
+            log.warning(f"{batch_key}: {exc}")
+            return SubmitStats(SKIPPED_ID, len(rows), 0.0, deferred=True)
         try:
             remaining: float | None = float(
                 client.credits_remaining()
@@ -217,6 +235,17 @@ def submit_batch(
     )
 
 
+def adopt_reconciled(engine: Engine, batch_key: str, batch_id: str, status: str, rows: int) -> None:
+    """Reconciliation found the Leedrush batch a lost ``process`` answer created: record it as
+    this lead batch's submission (unless one is recorded already), so the status sensor polls it."""
+    existing = _submission(engine, batch_key)
+    if existing and existing["status"] not in ("failed", "timed_out", "skipped"):
+        return
+    _record(engine, batch_key, batch_id, status, rows, "adopted by reconciliation")
+    if get_batch(engine, batch_key).state in (AWAITING_VENDOR, "enriching"):
+        set_batch_state(engine, batch_key, "submitted")
+
+
 @dataclass
 class Ready:
     """A lead batch whose Leedrush batch is terminal and not yet collected."""
@@ -224,6 +253,8 @@ class Ready:
     batch_key: str
     leedrush_batch_id: str
     status: str
+    #: 0 for the first collect; counts collects resumed after their run died.
+    attempt: int = 0
 
 
 @dataclass
@@ -241,7 +272,8 @@ def _open_submissions(engine: Engine) -> list[dict]:
         rows = (
             conn.execute(
                 text(
-                    "SELECT batch_key, leedrush_batch_id, status, submitted_at FROM leedrush_submissions WHERE status <> 'collected'"
+                    "SELECT batch_key, leedrush_batch_id, status, submitted_at, collect_attempt"
+                    " FROM leedrush_submissions WHERE status <> 'collected'"
                 )
             )
             .mappings()
@@ -304,7 +336,14 @@ def poll_submissions(
         if s["status"] in OPEN:
             result.open += 1
         else:
-            result.ready.append(Ready(s["batch_key"], s["leedrush_batch_id"], s["status"]))
+            result.ready.append(
+                Ready(
+                    s["batch_key"],
+                    s["leedrush_batch_id"],
+                    s["status"],
+                    int(s.get("collect_attempt") or 0),
+                )
+            )
     return result
 
 
@@ -327,9 +366,15 @@ class CollectStats:
 
 
 def collect_batch(
-    engine: Engine, leedrush, batch_key: str, *, log: logging.Logger | None = None
+    engine: Engine,
+    leedrush,
+    batch_key: str,
+    *,
+    log: logging.Logger | None = None,
+    run_id: str | None = None,
 ) -> CollectStats:  # type: ignore[no-untyped-def]
     """Download a completed batch and match its QUALIFIED rows back to the input leads by email."""
+    claim_run(engine, run_id, batch_key)  # a collect run that dies is resumed (pipeline.reconcile)
     sub = _submission(engine, batch_key)
     now = datetime.now(UTC)
     rows = (

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from starlette.responses import JSONResponse, Response
 
 RATE_FAULTS = ("429", "500", "502", "malformed", "drop", "slow")
+#: Faults that strike after the endpoint ran: the server acted (and charged), the answer is lost.
+AFTER_FAULTS = frozenset({"malformed", "drop", "timeout"})
 
 
 class TruncatedResponse(Response):

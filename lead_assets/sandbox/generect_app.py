@@ -40,7 +40,7 @@ from lead_assets.clients.generect_vocab import (
     REALTIME_ONLY_LEAD_FIELDS,
     normalize_seniority,
 )
-from lead_assets.sandbox.faults import FaultInjector
+from lead_assets.sandbox.faults import AFTER_FAULTS, FaultInjector
 from lead_assets.sandbox.world import SHORT_SENIORITY, Company, Person, World, build_world, h
 
 PRICES = {
@@ -117,8 +117,11 @@ class GenerectAccount:
     charges: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def charge(self, operation: str, amount: float, detail: str = "") -> None:
-        """Debit ``amount`` USD (may be 0 for a recorded free call)."""
+    def charge(
+        self, operation: str, amount: float, detail: str = "", items: list[str] | None = None
+    ) -> None:
+        """Debit ``amount`` USD (may be 0 for a recorded free call). ``items`` names what was
+        bought (a sandbox extra in ``details.items``, so tests can check nothing was paid twice)."""
         amount = round(amount, 6)
         if amount <= 0:
             return
@@ -130,7 +133,12 @@ class GenerectAccount:
                     "timestamp": datetime.now(UTC).isoformat(),
                     "type": operation,
                     "credits": -amount,
-                    "details": {"balance_type": "usd", "status": "success", "note": detail},
+                    "details": {
+                        "balance_type": "usd",
+                        "status": "success",
+                        "note": detail,
+                        "items": list(items or []),
+                    },
                 }
             )
 
@@ -150,6 +158,51 @@ class _Problem(Exception):
 
 def _envelope(data: object, amount: float = 0.0, **meta: object) -> JSONResponse:
     return JSONResponse({"data": data, "meta": {"amount_charged": round(amount, 6), **meta}})
+
+
+def _person_item(body: dict) -> str:
+    """What one email find buys: the person, by the fields the request named."""
+    parts = [body.get(k) for k in ("lead_id", "linkedin_url", "first_name", "last_name", "domain")]
+    return "|".join(str(p or "").strip().lower() for p in parts)
+
+
+def _transaction_matches(transaction: dict, request: Request) -> bool:
+    """The contract's transaction filters: ``created_at__gte/__lte/__gt/__lt`` (ISO-8601),
+    ``type``, ``status``, ``amount__gte/__lte`` (alias ``credits``, on the charge's magnitude). A
+    value that cannot be parsed is silently dropped, as the real API does."""
+    q = request.query_params
+    at = datetime.fromisoformat(transaction["timestamp"])
+    for name, keep in (
+        ("created_at__gte", lambda v: at >= v),
+        ("created_at__gt", lambda v: at > v),
+        ("created_at__lte", lambda v: at <= v),
+        ("created_at__lt", lambda v: at < v),
+    ):
+        if name in q:
+            try:
+                bound = datetime.fromisoformat(q[name].replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if bound.tzinfo is None:
+                bound = bound.replace(tzinfo=UTC)
+            if not keep(bound):
+                return False
+    if "type" in q and transaction["type"] != q["type"]:
+        return False
+    if "status" in q and transaction["details"].get("status") != q["status"]:
+        return False
+    amount = -transaction["credits"]
+    for names, keep in (
+        (("amount__gte", "credits__gte"), lambda v: amount >= v - 1e-9),
+        (("amount__lte", "credits__lte"), lambda v: amount <= v + 1e-9),
+    ):
+        for name in names:
+            try:
+                if name in q and not keep(abs(float(q[name]))):
+                    return False
+            except ValueError:
+                continue
+    return True
 
 
 def _known_locations(world: World) -> set[str]:
@@ -231,6 +284,10 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             )
         if kind == "not_found":
             return "not_found"
+        if kind in AFTER_FAULTS:
+            # Handled after the endpoint ran: the vendor did the work (and charged), only the
+            # answer is lost, as with a connection dropped after the request was served.
+            return f"after:{kind}"
         response = await faults.apply(kind, envelope="generect")
         if response is not None:
             raise _Problem(response.status_code, None, body={"__response__": response})
@@ -524,7 +581,10 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                         mode = await behaviour(request, body)
                         if billable and config.latency_s:
                             await asyncio.sleep(config.latency_s)
-                        response = await fn(request, body, mode)
+                        after = mode[6:] if mode and mode.startswith("after:") else None
+                        response = await fn(request, body, None if after else mode)
+                        if after:
+                            response = await faults.apply(after, envelope="generect") or response
                     finally:
                         if slot:
                             inflight[slot] -= 1
@@ -711,7 +771,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             return _envelope({"valid_email": None})
         funds(PRICES["email_find"])
         data, cost = find_email(body)
-        account.charge("email_finder", cost)
+        account.charge("email_finder", cost, items=[_person_item(body)])
         return _envelope(data, cost)
 
     @endpoint(None)
@@ -721,7 +781,9 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             raise _Problem(400, {"emails": ["This field is required."]})
         cost = PRICES["email_validate"] * len(emails)
         funds(cost)
-        account.charge("email_validator", cost, f"{len(emails)} emails")
+        account.charge(
+            "email_validator", cost, f"{len(emails)} emails", items=[str(e).lower() for e in emails]
+        )
         return _envelope([verdict(str(e)) for e in emails], cost)
 
     @endpoint("company_enrich")
@@ -757,7 +819,9 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             "industry": row["industry"],
             "headcount": row["headcount_range"],
         }
-        account.charge("enrich_company", PRICES["enrich_company"])
+        account.charge(
+            "enrich_company", PRICES["enrich_company"], items=[str(body[keys[0]]).lower()]
+        )
         return _envelope(data, PRICES["enrich_company"])
 
     @endpoint("lead_enrich")
@@ -837,7 +901,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
         if job["status"] == "pending":
             job["status"] = "processing"
         elif job["status"] == "processing":
-            results, total = [], 0.0
+            results, total, bought = [], 0.0, []
             for item in job["items"]:
                 if job["kind"] == "email":
                     try:
@@ -856,7 +920,13 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                         cost = PRICES["enrich_lead"] if row else 0.0
                         results.append({"input": item, "lead": row})
                 total += cost
-            account.charge(f"bulk_{job['kind']}", total)
+                if cost:
+                    bought.append(
+                        _person_item(item)
+                        if job["kind"] == "email"
+                        else str(item.get("domain") or item.get("id") or "").lower()
+                    )
+            account.charge(f"bulk_{job['kind']}", total, items=bought)
             job.update(status="completed", results=results, amount=round(total, 6))
             await deliver(
                 f"{'email.find' if job['kind'] == 'email' else 'enrich.' + job['kind']}.bulk.completed",
@@ -969,8 +1039,8 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
             offset = int(request.query_params.get("offset", 0))
         except ValueError:  # unparseable filters are silently dropped by the real API
             limit, offset = 100, 0
-        rows = list(reversed(account.charges))[offset : offset + limit]
-        return _envelope({"transactions": rows})
+        rows = [t for t in reversed(account.charges) if _transaction_matches(t, request)]
+        return _envelope({"transactions": rows[offset : offset + limit]})
 
     routes = [
         Route("/api/v1/search/database/leads/count/", leads_count, methods=["POST"]),

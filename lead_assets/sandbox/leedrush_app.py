@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lead_assets.sandbox.faults import FaultInjector
+from lead_assets.sandbox.faults import AFTER_FAULTS, FaultInjector
 from lead_assets.sandbox.world import h
 
 #: plan_id -> (requests per minute, concurrent batches, max rows per batch); None = unlimited.
@@ -97,8 +97,6 @@ EVENTS = (
     "topup.completed",
 )
 _SECRET = "leedrush-sandbox-signing-key-not-a-secret-0001"
-#: Faults that strike after the handler ran: the server acted, the client never hears of it.
-AFTER_FAULTS = frozenset({"malformed", "drop", "timeout"})
 
 
 @dataclass

@@ -9,6 +9,7 @@ from lead_assets.pipeline import planning
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.sensors.recovery import reconcile_pass
 
 
 def enrich_run_key(batch_key: str, enrich_round: int) -> str:
@@ -22,9 +23,10 @@ def enrich_run_key(batch_key: str, enrich_round: int) -> str:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Reads Generect balance and Leedrush credits/plan (free calls), estimates each waiting "
-        "batch from free counts and the cache, and launches what the credits, budgets and plan "
-        "concurrency allow, oldest first."
+        "Reconciles ambiguous charges against the vendors' books and resumes batches whose run "
+        "died; reads Generect balance and Leedrush credits/plan (free calls), estimates each "
+        "waiting batch from free counts and the cache, and launches what the credits, budgets "
+        "and plan concurrency allow, oldest first."
     ),
 )
 def credits_sensor(
@@ -33,7 +35,11 @@ def credits_sensor(
     generect: GenerectResource,
     leedrush: LeedrushResource,
 ) -> dg.SensorResult | dg.SkipReason:
-    """Request ``enrich_job`` for the batches the plan says can run now."""
+    """Reconcile ambiguous charges and resume batches of dead runs, then request ``enrich_job``
+    for the batches the plan says can run now."""
+    reconciled = reconcile_pass(
+        context.instance, warehouse.engine(), generect, leedrush, log=context.log
+    )
     failed: list = []
     plan = planning.plan_waiting_batches(warehouse.engine(), generect, leedrush, failed=failed)
     for line in plan.explain():
@@ -53,6 +59,11 @@ def credits_sensor(
     ]
     if not requests:
         reason = plan.idle_reason()
+        if reconciled.waiting:
+            reason = (
+                f"waiting: {reconciled.waiting} charge(s) awaiting reconciliation against the "
+                "vendors' books"
+            )
         if failed:
             reason += f"; {len(failed)} batch(es) could not be planned: " + "; ".join(
                 str(f) for f in failed

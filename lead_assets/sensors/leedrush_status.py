@@ -9,9 +9,11 @@ from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
 
 
-def collect_run_key(batch_key: str, leedrush_batch_id: str) -> str:
-    """Names the work: collecting this remote batch for this lead batch."""
-    return f"collect:{batch_key}:{leedrush_batch_id}"
+def collect_run_key(batch_key: str, leedrush_batch_id: str, attempt: int = 0) -> str:
+    """Names the work: collecting this remote batch for this lead batch (``attempt`` counts
+    collects resumed after their run died: new work, so a new key)."""
+    base = f"collect:{batch_key}:{leedrush_batch_id}"
+    return f"{base}:resume{attempt}" if attempt else base
 
 
 @dg.sensor(
@@ -33,7 +35,7 @@ def leedrush_status_sensor(
         context.log.error(f"cannot record the Leedrush status of {failure}")
     requests = [
         dg.RunRequest(
-            run_key=collect_run_key(item.batch_key, item.leedrush_batch_id),
+            run_key=collect_run_key(item.batch_key, item.leedrush_batch_id, item.attempt),
             partition_key=item.batch_key,
             tags={"lead_assets/leedrush_status": item.status},
         )

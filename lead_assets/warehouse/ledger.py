@@ -246,3 +246,136 @@ class ResponseCache:
                         "x": now + ttl,
                     },
                 )
+
+
+# -- items held by a paid call (issue 10) ---------------------------------------------------------
+def hold_items(
+    engine: Engine,
+    *,
+    vendor: str,
+    operation: str,
+    request_key: str,
+    item_keys: list[str],
+    batch_key: str | None,
+) -> None:
+    """Record, before the call, which items a paid call buys: if the answer is lost or the run
+    dies, the items stay held (never bought again) until reconciliation decides the charge."""
+    now = _now()
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text(
+                "DELETE FROM ledger_items WHERE vendor = :v AND operation = :o AND request_key = :k"
+            ),
+            {"v": vendor, "o": operation, "k": request_key},
+        )
+        for key in item_keys:
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_items (vendor, operation, request_key, item_key, batch_key,"
+                    " created_at) VALUES (:v, :o, :k, :i, :b, :t)"
+                ),
+                {"v": vendor, "o": operation, "k": request_key, "i": key, "b": batch_key, "t": now},
+            )
+
+
+def unhold_items(engine: Engine, *, vendor: str, operation: str, request_key: str) -> None:
+    """The call's outcome is known (answers cached, or certainly not billed): free its items."""
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text(
+                "DELETE FROM ledger_items WHERE vendor = :v AND operation = :o AND request_key = :k"
+            ),
+            {"v": vendor, "o": operation, "k": request_key},
+        )
+
+
+def held_items(
+    engine: Engine, vendor: str, operation: str, item_keys: list[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Which of ``item_keys`` are held by an earlier call: item -> (request key, state of that
+    call's latest ledger row, None when the call never reached the ledger)."""
+    wanted = set(item_keys)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT li.item_key, li.request_key, (SELECT sl.state FROM spend_ledger sl WHERE"
+                " sl.vendor = li.vendor AND sl.request_key = li.request_key ORDER BY sl.created_at"
+                " DESC LIMIT 1) FROM ledger_items li WHERE li.vendor = :v AND li.operation = :o"
+            ),
+            {"v": vendor, "o": operation},
+        ).all()
+    return {item: (request, state) for item, request, state in rows if item in wanted}
+
+
+# -- run leases ------------------------------------------------------------------------------------
+def claim_run(engine: Engine, run_id: str | None, batch_key: str | None) -> None:
+    """Record that this process runs ``run_id``: when the process is gone, its batch is resumed and
+    its in-flight reservations reconciled (lead_assets.pipeline.reconcile)."""
+    if not run_id:
+        return
+    import os
+    import socket
+
+    with write_transaction(engine) as conn:
+        conn.execute(text("DELETE FROM run_leases WHERE run_id = :r"), {"r": run_id})
+        conn.execute(
+            text(
+                "INSERT INTO run_leases (run_id, batch_key, host, pid, started_at) VALUES"
+                " (:r, :b, :h, :p, :t)"
+            ),
+            {"r": run_id, "b": batch_key, "h": socket.gethostname(), "p": os.getpid(), "t": _now()},
+        )
+
+
+def lease_alive(engine: Engine, run_id: str | None) -> bool | None:
+    """True when the lease's process is alive on this host, False when it is gone, None when
+    there is no lease or it is held on another host (the caller decides from other evidence)."""
+    if not run_id:
+        return None
+    import os
+    import socket
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT host, pid FROM run_leases WHERE run_id = :r"), {"r": run_id}
+        ).first()
+    if row is None or row[0] != socket.gethostname():
+        return None
+    try:
+        os.kill(int(row[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _not_zombie(int(row[1]))
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def record_decision(
+    engine: Engine, reservation_id: str, *, state: str, amount: float | None, evidence: dict
+) -> None:
+    """Write a reconciliation decision (``settled`` or ``released``) with its evidence. Only an
+    undecided row changes, so two reconcilers cannot decide the same charge twice."""
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text(
+                "UPDATE spend_ledger SET state = :s, amount = COALESCE(:a, amount), evidence = :e,"
+                " detail = :d, updated_at = :t WHERE id = :id AND state IN ('unknown', 'reserved',"
+                " 'submitted')"
+            ),
+            {
+                "s": state,
+                "a": amount,
+                "e": json.dumps(evidence, default=str),
+                "d": f"reconciled: {state}",
+                "t": _now(),
+                "id": reservation_id,
+            },
+        )
