@@ -139,9 +139,11 @@ def match_known_people(
     if not len(leads):
         return plan
     now = now or datetime.now(UTC)
-    frame = _all_ok_leads(engine)
-    mine = set(leads["row_id"])
-    frame = frame[(frame["batch_key"] != batch_key) | frame["row_id"].isin(mine)]
+    known = _all_ok_leads(engine)
+    # The batch's leads as given (they may not be in the warehouse yet: ``lead-assets plan``).
+    new = leads.assign(batch_key=batch_key, key=batch_key + "|" + leads["row_id"].astype(str))
+    new = new[[c for c in known.columns if c in new.columns]]
+    frame = pd.concat([known[known["batch_key"] != batch_key], new], ignore_index=True)
     subset = neighbourhood(frame, batch_key, _assigned(engine))
     clusters = resolve(subset).clusters.merge(subset[["key", "batch_key", "row_id"]], on="key")
     sources = _enriched_sources(engine)
