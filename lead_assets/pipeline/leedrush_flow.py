@@ -296,8 +296,10 @@ def poll_submissions(
                 s["status"] = status
     result = PollResult()
     for s in subs:
-        if s["status"] in OPEN:
-            result.open += 1
+        if s["status"] in OPEN or reuse.waiting_for_sources(
+            engine, s["batch_key"], timeout=timedelta(seconds=timeout_seconds())
+        ):
+            result.open += 1  # a batch reusing earlier people collects after them
         else:
             result.ready.append(Ready(s["batch_key"], s["leedrush_batch_id"], s["status"]))
     return result

@@ -110,14 +110,14 @@ def _utc(values: pd.Series) -> pd.Series:
 
 
 def _enriched_sources(engine: Engine) -> pd.DataFrame:
-    """Leads whose enrichment went all the way through (enriched_leads written), with the time
-    their Generect answers were bought: the people whose enrichment can be reused."""
+    """Leads whose Generect enrichment is done, with the time their answers were bought: the
+    people whose enrichment can be reused (their Leedrush result is taken at collect, which
+    waits for it; see :func:`waiting_for_sources`)."""
     with engine.connect() as conn:
         frame = pd.read_sql(
             text(
-                "SELECT g.batch_key, g.row_id, g.enriched_at FROM generect_enrichment g JOIN"
-                " enriched_leads e ON e.batch_key = g.batch_key AND e.row_id = g.row_id"
-                " WHERE g.status IN ('enriched', 'skipped')"
+                "SELECT batch_key, row_id, enriched_at FROM generect_enrichment"
+                " WHERE status IN ('enriched', 'skipped')"
             ),
             conn,
         )
@@ -147,6 +147,10 @@ def match_known_people(
     subset = neighbourhood(frame, batch_key, _assigned(engine))
     clusters = resolve(subset).clusters.merge(subset[["key", "batch_key", "row_id"]], on="key")
     sources = _enriched_sources(engine)
+    # Only older batches are sources (keys sort by time), so two batches never wait on each
+    # other; a batch not yet in the warehouse (``lead-assets plan`` of a file) is the newest.
+    if batch_key in set(known["batch_key"]):
+        sources = sources[sources["batch_key"] < batch_key]
     fresh = sources[sources["enriched_at"] >= now - PERSON_TTL].set_index("key")["enriched_at"]
     with_email = set(leads.loc[leads["email"].notna(), "row_id"])
     for cluster_id, members in clusters.groupby("lead_cluster_id"):
@@ -375,6 +379,42 @@ def after_generect(engine: Engine, batch_key: str) -> int:
 
 
 # -- Leedrush ---------------------------------------------------------------------------------
+def waiting_for_sources(engine: Engine, batch_key: str, *, timeout: timedelta) -> bool:
+    """True while an earlier batch whose people this batch reuses has not collected its Leedrush
+    results yet (they are copied at collect); gives up after ``timeout`` from the submission, so
+    a stuck source cannot hold the batch forever."""
+    with engine.connect() as conn:
+        sources = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT DISTINCT source_batch_key FROM lead_reuse WHERE batch_key = :k AND"
+                    " scope = 'person' AND source_batch_key <> :k"
+                ),
+                {"k": batch_key},
+            )
+        ]
+        if not sources:
+            return False
+        params = {f"s{i}": b for i, b in enumerate(sources)}
+        collected = conn.execute(
+            text(
+                "SELECT COUNT(DISTINCT batch_key) FROM leedrush_submissions WHERE status ="
+                f" 'collected' AND batch_key IN ({', '.join(f':s{i}' for i in range(len(sources)))})"
+            ),
+            params,
+        ).scalar_one()
+        submitted = conn.execute(
+            text("SELECT MIN(submitted_at) FROM leedrush_submissions WHERE batch_key = :k"),
+            {"k": batch_key},
+        ).scalar_one()
+    if int(collected) == len(sources):
+        return False
+    if submitted is None:
+        return True
+    return datetime.now(UTC) - _utc(pd.Series([submitted]))[0] < timeout
+
+
 def leedrush_key(email: str) -> str:
     """Cache key of one lead's Leedrush result: its address, trimmed and lower-cased."""
     from lead_assets.pipeline.enrich import item_key

@@ -28,31 +28,60 @@ def batches(engine) -> list[str]:  # type: ignore[no-untyped-def]
         ]
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+EXPORTS = (
+    "hubspot_contacts.csv",
+    "salesforce_report_cp1252.csv",
+    "sales_navigator_scrape.jsonl",
+    "apollo_people.json.gz",
+)
+
+
 def test_redropping_the_same_people_under_new_names_spends_nothing(
     pipeline_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    """The reproduction: the sample exports, then the same files again under new names."""
     p = pipeline_factory()
-    p.drop(lead_file(tmp_path / "a.csv", 40, seed=21))
-    p.drop(lead_file(tmp_path / "b.csv", 30, seed=22))
+    for name in EXPORTS:
+        p.drop(SAMPLES / name)
+    p.drop(lead_file(tmp_path / "crm.csv", 40, seed=21))
     assert all(ok for _, _, ok in p.drain())
     usd, credits = p.generect_charged, p.leedrush_charged
     assert usd > 0 and credits > 0
     first = batches(p.engine)
-    p.drop(lead_file(tmp_path / "a_again.csv", 40, seed=21))
-    p.drop(lead_file(tmp_path / "b_copy.csv", 30, seed=22))
+    for name in EXPORTS:
+        renamed = tmp_path / f"again_{name}"
+        renamed.write_bytes((SAMPLES / name).read_bytes())
+        p.drop(renamed)
+    renamed = tmp_path / "crm_copy.csv"
+    renamed.write_bytes((tmp_path / "crm.csv").read_bytes())
+    p.drop(renamed)
     assert all(ok for _, _, ok in p.drain())
     again = [b for b in batches(p.engine) if b not in first]
-    assert len(again) == 2
+    assert len(again) == len(first) == len(EXPORTS) + 1
     # The sandbox's own books: nothing more charged at either vendor.
     assert p.generect_charged == pytest.approx(usd)
     assert p.leedrush_charged == credits
+    from lead_assets.pipeline.summary import batch_figures
+
     for key in again:
         rows = statuses(p.engine, key)
-        assert rows and all(s == "ALREADY_DELIVERED" for s, _ in rows)
+        # Every lead is an old one, except those the do-not-contact list still blocks.
+        blocked = [r for s, r in rows if r and r[0].startswith("on the do-not-contact list")]
+        delivered = [r for s, r in rows if s == "ALREADY_DELIVERED"]
+        assert rows and len(delivered) + len(blocked) == len(rows)
         assert all(
             r[0].startswith("already_delivered in batch ") and r[0].split()[3] in first
-            for _, r in rows
+            for r in delivered
         )
+        figures = batch_figures(p.engine, key)
+        assert figures["already_delivered"] == figures["ok"] - len(blocked)
+        spend = figures["spend"]
+        assert spend["settled_usd"] == 0 and spend["settled_credits"] == 0
+        assert spend["unknown_usd"] == 0 and spend["unknown_credits"] == 0
+    # What the re-drop avoided is reported: every Leedrush row the first drop paid for.
+    saved = sum(batch_figures(p.engine, k)["spend"]["saved_credits"] for k in again)
+    assert saved >= credits
 
 
 FIRST = ["Robert", "William", "Elizabeth", "Richard", "Michael", "Jennifer", "Thomas", "Joseph"]
@@ -199,3 +228,43 @@ def test_half_known_people_differently_formatted_are_not_bought_again(
     spend = batch_figures(p.engine, key)["spend"]
     assert spend["saved_credits"] >= len([r for r in reused_lines]) - 5  # reused leads w/o email
     assert spend["settled_credits"] == spent_credits
+
+
+def test_two_copies_dropped_together_buy_each_person_once(pipeline_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    p = pipeline_factory()
+    source = lead_file(tmp_path / "export.csv", 40, seed=23)
+    copy = tmp_path / "export_from_the_other_tool.csv"
+    copy.write_bytes(source.read_bytes())
+    p.drop(source)
+    p.drop(copy)
+    assert all(ok for _, _, ok in p.drain())
+    older, newer = batches(p.engine)
+    with p.engine.connect() as conn:
+        subs = dict(
+            conn.execute(text("SELECT batch_key, rows_total FROM leedrush_submissions")).all()
+        )
+        usd_by_batch = dict(
+            conn.execute(
+                text(
+                    "SELECT batch_key, SUM(amount) FROM spend_ledger WHERE state = 'settled'"
+                    " AND unit = 'usd' GROUP BY batch_key"
+                )
+            ).all()
+        )
+    # The later batch reused the earlier one's people: it bought nothing from either vendor.
+    assert subs[newer] == 0 and p.leedrush_charged == subs[older] > 0
+    assert newer not in usd_by_batch
+    assert p.generect_charged == pytest.approx(usd_by_batch[older])
+    rows = statuses(p.engine, newer)
+    assert rows and all(s == "ALREADY_DELIVERED" for s, _ in rows)
+    # The reused leads carry the earlier batch's Leedrush results, copied at collect.
+    with p.engine.connect() as conn:
+        scores = conn.execute(
+            text("SELECT COUNT(*) FROM leedrush_results WHERE batch_key = :k AND qualified"),
+            {"k": newer},
+        ).scalar_one()
+        earlier_scores = conn.execute(
+            text("SELECT COUNT(*) FROM leedrush_results WHERE batch_key = :k AND qualified"),
+            {"k": older},
+        ).scalar_one()
+    assert scores == earlier_scores > 0
