@@ -160,7 +160,7 @@ def _print_run_spend(rows: list[dict], *, as_json: bool) -> None:
     if not total:
         return
     if as_json:
-        print(json.dumps({"run_spend": total}))
+        print(json.dumps({"file": None, "batch": None, "status": "run_total", "spend": total}))
         return
     print(
         f"run spend: settled ${total.get('settled_usd', 0):.4f} + {total.get('settled_credits', 0):g}"

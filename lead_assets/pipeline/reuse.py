@@ -203,7 +203,8 @@ def _write_reuse(engine: Engine, batch_key: str, scope: str, reuse: list[Reuse])
             {"k": batch_key, "s": scope},
         )
         if len(frame):
-            frame["source_at"] = frame["source_at"].astype(object)
+            # One dtype for the column (NaT for "none"), so it is stored like any timestamp.
+            frame["source_at"] = pd.to_datetime(frame["source_at"], utc=True)
             bulk_insert(
                 conn,
                 "lead_reuse",
