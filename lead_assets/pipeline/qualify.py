@@ -225,8 +225,15 @@ class ExportStats:
 
     def summary(self) -> dict[str, object]:
         """The batch summary (counts, yield, spend) and the files written."""
+        spend = self.figures.get("spend") or {}
         return {
             **self.figures,
+            # Flat numbers too, so the UI plots settled / unknown / saved across partitions.
+            **{
+                f"spend/{k}": v
+                for k, v in spend.items()  # type: ignore[union-attr]
+                if isinstance(v, int | float)
+            },
             "rows_exported": self.rows,
             **{f"path/{k}": v for k, v in self.paths.items()},
         }
