@@ -11,6 +11,7 @@ from lead_assets.sandbox.generect_app import GenerectSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
 
+@pytest.mark.timeout(900)  # 1,200 leads through both vendors: slow on a loaded machine
 def test_estimate_converges_on_a_sandbox_with_other_hit_rates(
     pipeline_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
