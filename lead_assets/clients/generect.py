@@ -38,6 +38,7 @@ from lead_assets.clients.generect_vocab import (
 from lead_assets.clients.http_policy import Outcome, RetryPolicy, error_message, send
 from lead_assets.clients.spend import NullSpendHook, SpendHook
 from lead_assets.clients.webhooks import verify_generect_signature
+from lead_assets.core.prices import GENERECT_USD
 
 VENDOR = "generect"
 DEFAULT_BASE_URL = "https://api.generect.com"
@@ -59,13 +60,7 @@ TIMEOUTS = {
     "default": 60.0,
 }
 #: List prices, used only for reservations (estimates); the charge is always amount_charged.
-LIST_PRICES = {
-    "search_row": 0.02,
-    "preview_row": 0.002,
-    "email_find": 0.02,
-    "email_validate": 0.005,
-    "enrich": 0.02,
-}
+LIST_PRICES = {**GENERECT_USD, "enrich": GENERECT_USD["enrich_lead"]}
 PAGE_CEILING = 2400
 
 

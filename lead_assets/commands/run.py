@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     rows = _summaries(warehouse.engine(), summary, names, interrupted=stop.is_set())
     for row in rows:
         print(json.dumps(row) if args.json else _human(row))
+    _print_run_spend(rows, as_json=args.json)
     if stop.is_set():
         print(
             f"interrupted by {stop.signal_name}: unfinished batches are resumable "
@@ -264,6 +265,23 @@ def _summaries(
     return rows
 
 
+def _print_run_spend(rows: list[dict], *, as_json: bool) -> None:
+    """The run's spend: settled, unknown (awaiting reconciliation) and saved, USD and credits."""
+    from lead_assets.pipeline.summary import run_spend
+
+    total = run_spend(rows)
+    if not total:
+        return
+    if as_json:
+        print(json.dumps({"file": None, "batch": None, "status": "run_total", "spend": total}))
+        return
+    print(
+        f"run spend: settled ${total.get('settled_usd', 0):.4f} + {total.get('settled_credits', 0):g}"
+        f" credits; unknown ${total.get('unknown_usd', 0):.4f} + {total.get('unknown_credits', 0):g}"
+        f" credits; saved ${total.get('saved_usd', 0):.4f} + {total.get('saved_credits', 0):g} credits"
+    )
+
+
 def _human(row: dict) -> str:
     if row["status"] == "quarantined":
         return f"{row['file']}: QUARANTINED - {row['detail']}"
@@ -278,7 +296,14 @@ def _human(row: dict) -> str:
     if "qualified" in row:
         parts.append(
             f"qualified={row['qualified']} review={row['review']} disqualified={row['disqualified']} "
+            f"already_delivered={row.get('already_delivered', 0)} "
             f"spend=${row['spend_usd']:.4f} + {row['spend_credits']:g} credits, cache hits={row['cache_hits']}"
+        )
+    spend = row.get("spend")
+    if spend:
+        parts.append(
+            f"unknown=${spend['unknown_usd']:.4f} + {spend['unknown_credits']:g} credits (awaiting"
+            f" reconciliation), saved=${spend['saved_usd']:.4f} + {spend['saved_credits']:g} credits"
         )
     if row.get("exports"):
         parts.append("exports: " + ", ".join(row["exports"]))

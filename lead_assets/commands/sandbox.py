@@ -58,6 +58,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retry-after", action="store_true", help="Generect: add Retry-After: 1 to throttling 429s"
     )
     parser.add_argument(
+        "--email-find-rate",
+        type=float,
+        default=None,
+        help="Generect: share of arbitrary (name, domain) lookups that find an address (default 0.70)",
+    )
+    parser.add_argument(
+        "--company-rate",
+        type=float,
+        default=None,
+        help="Generect: share of arbitrary domains with a company profile (default 0.85)",
+    )
+    parser.add_argument(
         "--shuffle-pages",
         action="store_true",
         help="Generect: unstable search ordering between calls (surfaces offset-paging bugs)",
@@ -80,7 +92,15 @@ def run(args: argparse.Namespace) -> int:
         preview_free=args.preview_free,
         retry_after=args.retry_after,
         shuffle_pages=args.shuffle_pages,
-        **({"fault_seed": args.fault_seed} if args.fault_seed is not None else {}),
+        **{
+            name: value
+            for name, value in (
+                ("fault_seed", args.fault_seed),
+                ("email_find_rate", args.email_find_rate),
+                ("company_rate", args.company_rate),
+            )
+            if value is not None
+        },
     )
     leedrush = LeedrushSandboxConfig(
         plan=args.plan,

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lead_assets.core import prices as price_table
+
 
 @dataclass(frozen=True)
 class Prices:
-    """List prices (Generect USD, Leedrush credits) and expected hit rates."""
+    """List prices (Generect USD, Leedrush credits) and expected hit rates, from the one price
+    table (:mod:`lead_assets.core.prices`)."""
 
-    email_find_usd: float = 0.02
-    email_validate_usd: float = 0.005
-    company_enrich_usd: float = 0.02
-    credits_per_row: float = 1.0
-    email_find_hit_rate: float = 0.65
-    company_hit_rate: float = 0.85
+    email_find_usd: float = price_table.GENERECT_USD["email_find"]
+    email_validate_usd: float = price_table.GENERECT_USD["email_validate"]
+    company_enrich_usd: float = price_table.GENERECT_USD["enrich_company"]
+    credits_per_row: float = price_table.LEEDRUSH_CREDITS_PER_ROW
+    email_find_hit_rate: float = price_table.DEFAULT_EMAIL_FIND_HIT_RATE
+    company_hit_rate: float = price_table.DEFAULT_COMPANY_HIT_RATE
 
 
 @dataclass(frozen=True)

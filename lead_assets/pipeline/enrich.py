@@ -31,6 +31,7 @@ from lead_assets.clients.errors import (
     VendorError,
 )
 from lead_assets.core.pii import mask_text
+from lead_assets.pipeline import reuse
 from lead_assets.pipeline.batch_registry import set_batch_state
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
@@ -210,6 +211,8 @@ def enrich_with_generect(
     )
     stats.blocked_dnc = int(blocked.sum()) if len(leads) else 0
     active = leads[~blocked] if len(leads) else leads
+    # Resolve before you buy (issue 11): known people and in-batch duplicates are not bought.
+    to_buy = reuse.before_generect(engine, batch_key, active)
     cache = ResponseCache(engine)
     probe = generect.get_client()
     try:
@@ -222,7 +225,7 @@ def enrich_with_generect(
         engine, run_id=run_id, batch_key=batch_key, budgets=budgets_from_env(available)
     )
     client = generect.get_client(spend_hook=ledger)
-    needs = enrichment_plan(active)
+    needs = enrichment_plan(to_buy)
     verdicts: dict[str, dict] = {}
     companies: dict[str, dict | None] = {}
     stop = threading.Event()
@@ -419,6 +422,7 @@ def enrich_with_generect(
         batch_key,
         pd.DataFrame(rows) if rows else pd.DataFrame(columns=["row_id"]),
     )
+    reuse.after_generect(engine, batch_key)  # reused leads take their person's answers
     from lead_assets.warehouse.ledger import ledger_totals
 
     stats.spend_usd = (

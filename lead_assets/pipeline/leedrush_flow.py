@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 
 from lead_assets.clients.errors import AmbiguousChargeError, InsufficientFundsError
 from lead_assets.core.pii import mask_text
+from lead_assets.pipeline import reuse
 from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
 from lead_assets.pipeline.enrich import AWAITING, WaitingForCredits, ok_leads
 from lead_assets.warehouse import read_partition, replace_partition
@@ -176,8 +177,15 @@ def submit_batch(
             existing["leedrush_batch_id"], existing["rows_total"] or 0, 0.0, reused=True
         )
     rows = submission_rows(engine, batch_key)
+    with_email = len(rows)
+    rows = reuse.before_leedrush(engine, batch_key, rows)  # known people and cached results
     if rows.empty:
-        _record(engine, batch_key, SKIPPED_ID, "skipped", 0, "no lead with an email to validate")
+        detail = (
+            f"all {with_email} leads with an email are known people or cached results: nothing bought"
+            if with_email
+            else "no lead with an email to validate"
+        )
+        _record(engine, batch_key, SKIPPED_ID, "skipped", 0, detail)
         set_batch_state(engine, batch_key, "submitted")
         return SubmitStats(SKIPPED_ID, 0, 0.0)
     ledger = SpendLedger(engine, run_id=run_id, batch_key=batch_key)
@@ -333,8 +341,10 @@ def poll_submissions(
     for s in subs:
         if s["batch_key"] in failed_keys:
             continue
-        if s["status"] in OPEN:
-            result.open += 1
+        if s["status"] in OPEN or reuse.waiting_for_sources(
+            engine, s["batch_key"], timeout=timedelta(seconds=timeout_seconds())
+        ):
+            result.open += 1  # a batch reusing earlier people collects after them
         else:
             result.ready.append(
                 Ready(
@@ -377,11 +387,7 @@ def collect_batch(
     claim_run(engine, run_id, batch_key)  # a collect run that dies is resumed (pipeline.reconcile)
     sub = _submission(engine, batch_key)
     now = datetime.now(UTC)
-    rows = (
-        submission_rows(engine, batch_key)
-        if sub and sub["leedrush_batch_id"] != SKIPPED_ID
-        else pd.DataFrame(columns=["row_id", "email"])
-    )
+    rows = submission_rows(engine, batch_key) if sub else pd.DataFrame(columns=["row_id", "email"])
     status = sub["status"] if sub else "skipped"
     if status == "collected" and sub:
         status = sub["detail"] or "completed"
@@ -415,6 +421,7 @@ def collect_batch(
                 "collected_at": now,
             }
         )
+    out = reuse.merge_leedrush(engine, batch_key, out, rows, completed=status == "completed")
     replace_partition(
         engine,
         "leedrush_results",

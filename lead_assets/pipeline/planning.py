@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from lead_assets.core.credit_planner import BatchNeeds, Capacity, Plan, Prices, plan
 from lead_assets.core.dnc import apply_dnc, load_dnc
+from lead_assets.pipeline import reuse
 from lead_assets.pipeline.batch_registry import batches_in_state
 from lead_assets.pipeline.enrich import (
     _float_env,
@@ -71,6 +72,8 @@ def batch_needs(
     if len(leads):
         blocked, _ = apply_dnc(leads, load_dnc(_dnc()))
         leads = leads[~blocked]
+    # Only what will really be bought: people already enriched and in-batch duplicates are not.
+    leads = reuse.match_known_people(engine, batch_key, leads).to_buy(leads)
     needs = enrichment_plan(leads)
     cache = ResponseCache(engine)
     find_keys = [item_key(first, last, dom) for _, first, last, dom in needs["find"]]
@@ -86,7 +89,12 @@ def batch_needs(
     company_keys = {item_key(d) for d in needs["company"]} - set(company_hits) - claimed
     claimed |= validate_keys | company_keys
     new_find = len(set(find_keys) - set(found))
-    known_emails = int(leads["email"].notna().sum()) if len(leads) else 0
+    given = leads["email"].dropna().tolist() if len(leads) else []
+    # Leedrush is not asked again about an address whose result is cached.
+    lee_cached = cache.get_many(
+        "leedrush", reuse.LEEDRUSH_OPERATION, sorted({reuse.leedrush_key(e) for e in given})
+    )
+    known_emails = sum(1 for e in given if reuse.leedrush_key(e) not in lee_cached)
     cached_found = sum(1 for k in find_keys if (found.get(k) or {}).get("email"))
     expected_found = round(new_find * prices.email_find_hit_rate)
     return BatchNeeds(

@@ -15,7 +15,7 @@ from lead_assets.core.icp import load_profiles
 from lead_assets.pipeline.batch_registry import LeadBatch, get_batch, register_batches
 from lead_assets.pipeline.landing import batch_key as make_batch_key
 from lead_assets.settings import PROJECT_ROOT
-from lead_assets.warehouse import read_partition, replace_partition
+from lead_assets.warehouse import read_partition
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import Budgets, SpendLedger
 
@@ -106,51 +106,92 @@ class PullStats:
         }
 
 
+#: Leads bought per Generect search page; each page is stored before the next is bought.
+PAGE_SIZE = 100
+
+
+def _store_page(engine: Engine, batch_key: str, profile: str, rows: list[dict]) -> int:
+    """Append one bought page to the batch's icp_prospects rows (its own transaction, so a
+    failure on a later page cannot lose it); returns the rows stored."""
+    now = datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        stored = 0
+        for r in rows:
+            lead_id = str(r.get("lead_id") or r.get("id"))
+            exists = conn.execute(
+                text("SELECT 1 FROM icp_prospects WHERE batch_key = :k AND lead_id = :l"),
+                {"k": batch_key, "l": lead_id},
+            ).first()
+            if exists:
+                continue
+            conn.execute(
+                text(
+                    "INSERT INTO icp_prospects (batch_key, lead_id, profile, raw_json, pulled_at)"
+                    " VALUES (:k, :l, :p, :j, :t)"
+                ),
+                {"k": batch_key, "l": lead_id, "p": profile, "j": json.dumps(r), "t": now},
+            )
+            stored += 1
+    return stored
+
+
+def pull_budgets(profile_budget_usd: float, balance_usd: float) -> Budgets:
+    """The pull's limits: the profile's per-run cap (or the run budget, if lower), the daily
+    budget, and the Generect balance above the USD reserve."""
+    from lead_assets.pipeline.enrich import budgets_from_env
+
+    env = budgets_from_env()
+    reserve = float(os.environ.get("LEAD_ASSETS_RESERVE_USD") or 0)
+    per_run = min(b for b in (profile_budget_usd, env.usd_per_run) if b is not None)
+    return Budgets(
+        usd_per_run=per_run,
+        usd_per_day=env.usd_per_day,
+        available={"usd": max(balance_usd - reserve, 0.0)},
+    )
+
+
 def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None = None) -> PullStats:  # type: ignore[no-untyped-def]
-    """Buy the batch's leads (exclude_ids paging, capped by the profile's budget); idempotent."""
+    """Buy the batch's leads page by page (exclude_ids paging), each page stored before the next
+    is bought, within the profile's cap, the daily budget and the USD reserve. A failure on page
+    N keeps pages 1..N-1; a re-run continues from them with their ids excluded, so no page is
+    bought twice."""
     batch = get_batch(engine, batch_key)
     if batch.source != "generect":
         return PullStats(None, 0, 0.0)
-    existing = read_partition(engine, "icp_prospects", batch_key)
-    if len(existing) >= (batch.rows_expected or 0):
-        return PullStats(batch.origin, len(existing), 0.0)  # already bought: a re-run pays nothing
+    want = batch.rows_expected or 0
+    have = len(read_partition(engine, "icp_prospects", batch_key))
+    if have >= want:
+        return PullStats(batch.origin, have, 0.0)  # already bought: a re-run pays nothing
     profile = next(p for p in load_profiles(profiles_path()) if p.name == batch.origin)
+    probe = generect.get_client()
+    try:
+        balance = probe.balance()  # free
+    finally:
+        probe.close()
     ledger = SpendLedger(
-        engine, run_id=run_id, batch_key=batch_key, budgets=Budgets(usd_per_run=profile.budget_usd)
+        engine,
+        run_id=run_id,
+        batch_key=batch_key,
+        budgets=pull_budgets(profile.budget_usd, balance),
     )
     client = generect.get_client(spend_hook=ledger)
+    paid = 0.0
     try:
-        already = _pulled(engine, profile.name)
-        page = client.search_leads(
-            profile.lead_criteria,
-            max_rows=(batch.rows_expected or 0) - len(existing),
-            exclude_ids=already,
-        )
+        while have < want:
+            ask = min(PAGE_SIZE, want - have)
+            page = client.search_leads(
+                profile.lead_criteria,
+                max_rows=ask,
+                page_size=ask,
+                exclude_ids=_pulled(engine, profile.name),  # every id bought by any pull so far
+            )
+            paid += page.amount_charged
+            have += _store_page(engine, batch_key, profile.name, page.rows)
+            if len(page.rows) < ask:
+                break  # the audience is exhausted: never pay for an empty page
     finally:
         client.close()
-    now = datetime.now(UTC)
-    frame = pd.DataFrame(
-        [
-            {
-                "lead_id": str(r.get("lead_id") or r.get("id")),
-                "profile": profile.name,
-                "raw_json": json.dumps(r),
-                "pulled_at": now,
-            }
-            for r in page.rows
-        ]
-    )
-    if len(existing):
-        frame = pd.concat([existing.drop(columns=["batch_key"]), frame], ignore_index=True)
-    replace_partition(
-        engine,
-        "icp_prospects",
-        batch_key,
-        frame
-        if len(frame)
-        else pd.DataFrame(columns=["lead_id", "profile", "raw_json", "pulled_at"]),
-    )
-    return PullStats(profile.name, len(frame), page.amount_charged)
+    return PullStats(profile.name, have, paid)
 
 
 def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:

@@ -13,6 +13,9 @@ from lead_assets.settings import PROJECT_ROOT, outbox_dir
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
 
+#: Status of a lead whose person an earlier batch already delivered (not scored again).
+ALREADY_DELIVERED = "ALREADY_DELIVERED"
+
 QUALIFIED_COLUMNS = [
     "row_id",
     "lead_cluster_id",
@@ -76,7 +79,7 @@ class QualifyStats:
 
     def summary(self) -> dict[str, object]:
         """Figures for the UI."""
-        scored = sum(self.counts.values())
+        scored = sum(self.counts.values()) - self.counts.get(ALREADY_DELIVERED, 0)
         return {
             **self.accounting(),
             "duplicates_of_earlier_leads": self.duplicates,
@@ -110,23 +113,25 @@ def load_scoring_inputs(engine: Engine, batch_key: str) -> tuple[pd.DataFrame, i
     return none_for_missing(merged), rows_in, rejected
 
 
-def _earlier_members(engine: Engine, batch_key: str, cluster_ids: list[str]) -> set[str]:
-    """Clusters that already had a member in an earlier batch (already delivered once)."""
+def _earlier_members(engine: Engine, batch_key: str, cluster_ids: list[str]) -> dict[str, str]:
+    """Clusters that already had a member in an earlier batch (already delivered once), with the
+    first batch that delivered them."""
     if not cluster_ids:
-        return set()
-    found: set[str] = set()
+        return {}
+    found: dict[str, str] = {}
     with engine.connect() as conn:
         for start in range(0, len(cluster_ids), 500):
             chunk = cluster_ids[start : start + 500]
             params = {f"c{i}": c for i, c in enumerate(chunk)}
             rows = conn.execute(
                 text(
-                    "SELECT DISTINCT lead_cluster_id FROM lead_clusters WHERE batch_key < :k AND"
-                    f" lead_cluster_id IN ({', '.join(f':c{i}' for i in range(len(chunk)))})"
+                    "SELECT lead_cluster_id, MIN(batch_key) FROM lead_clusters WHERE batch_key < :k"
+                    f" AND lead_cluster_id IN ({', '.join(f':c{i}' for i in range(len(chunk)))})"
+                    " GROUP BY lead_cluster_id"
                 ),
                 {"k": batch_key, **params},
             ).all()
-            found.update(r[0] for r in rows)
+            found.update({r[0]: r[1] for r in rows})
     return found
 
 
@@ -152,17 +157,27 @@ def qualify_batch(engine: Engine, batch_key: str) -> QualifyStats:
 
     # Duplicates: the survivor of a cluster is delivered once; a later copy says whose duplicate it is.
     duplicate_mask = pd.Series(False, index=frame.index)
+    delivered_mask = pd.Series(False, index=frame.index)
     if "lead_cluster_id" in frame:
         earlier = _earlier_members(
             engine, batch_key, frame["lead_cluster_id"].dropna().unique().tolist()
         )
-        in_earlier = frame["lead_cluster_id"].isin(earlier)
+        in_earlier = frame["lead_cluster_id"].isin(set(earlier))
         not_survivor = frame["is_survivor"].fillna(True).astype(bool) == False  # noqa: E712
-        duplicate_mask = (in_earlier | not_survivor) & ~blocked_mask
-        for idx in frame.index[duplicate_mask]:
-            where = "an earlier batch" if in_earlier[idx] else "this batch"
+        # A person delivered by an earlier batch is reported as such, not judged again: the
+        # lead is not a bad lead, it is an old one (issue 11).
+        delivered_mask = in_earlier & ~blocked_mask
+        for idx in frame.index[delivered_mask]:
+            cluster = frame.at[idx, "lead_cluster_id"]
             reasons[idx] = [
-                f"duplicate of a lead already in {where} (cluster {frame.at[idx, 'lead_cluster_id']})",
+                f"already_delivered in batch {earlier[cluster]} (cluster {cluster})",
+                *reasons[idx],
+            ]
+        status[delivered_mask] = ALREADY_DELIVERED
+        duplicate_mask = not_survivor & ~in_earlier & ~blocked_mask
+        for idx in frame.index[duplicate_mask]:
+            reasons[idx] = [
+                f"duplicate of a lead already in this batch (cluster {frame.at[idx, 'lead_cluster_id']})",
                 *reasons[idx],
             ]
         status[duplicate_mask] = "DISQUALIFIED"
@@ -191,13 +206,13 @@ def qualify_batch(engine: Engine, batch_key: str) -> QualifyStats:
     replace_partition(engine, "qualified_leads", batch_key, out)
     counts = {
         s: int((out["status"] == s).sum())
-        for s in ("QUALIFIED", "REVIEW", "DISQUALIFIED", "FAILED")
+        for s in ("QUALIFIED", "REVIEW", "DISQUALIFIED", "FAILED", ALREADY_DELIVERED)
     }
     return QualifyStats(
         rows_in=rows_in,
         rejected_at_standardization=rejected,
         counts=counts,
-        duplicates=int(duplicate_mask.sum()),
+        duplicates=int((duplicate_mask | delivered_mask).sum()),
         blocked_dnc=int(blocked_mask.sum()),
     )
 
@@ -213,8 +228,15 @@ class ExportStats:
 
     def summary(self) -> dict[str, object]:
         """The batch summary (counts, yield, spend) and the files written."""
+        spend = self.figures.get("spend") or {}
         return {
             **self.figures,
+            # Flat numbers too, so the UI plots settled / unknown / saved across partitions.
+            **{
+                f"spend/{k}": v
+                for k, v in spend.items()  # type: ignore[union-attr]
+                if isinstance(v, int | float)
+            },
             "rows_exported": self.rows,
             **{f"path/{k}": v for k, v in self.paths.items()},
         }
@@ -236,6 +258,7 @@ def export_batch(engine: Engine, batch_key: str) -> ExportStats:
     from lead_assets.pipeline.summary import batch_figures
 
     figures = batch_figures(engine, batch_key)
+    # The quality yield is over new people: a person already delivered is not judged again.
     scored = figures["qualified"] + figures["review"] + figures["disqualified"] + figures["failed"]
     summary = {
         "batch": batch_key,
@@ -245,9 +268,11 @@ def export_batch(engine: Engine, batch_key: str) -> ExportStats:
         "review": figures["review"],
         "disqualified": figures["disqualified"],
         "failed": figures["failed"],
+        "already_delivered": figures["already_delivered"],
         "quality_yield_pct": round(100 * figures["qualified"] / scored, 1) if scored else 0.0,
         "spend_usd": figures["spend_usd"],
         "spend_credits": figures["spend_credits"],
+        "spend": figures["spend"],
     }
     summary_path = paths["csv"].with_name("summary.json")
     summary_path.write_text(json.dumps(summary, indent=2) + "\n")

@@ -34,6 +34,21 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
                 {"k": batch_key},
             ).all()
         )
+        unknown = dict(
+            conn.execute(
+                text(
+                    "SELECT unit, COALESCE(SUM(estimate), 0) FROM spend_ledger WHERE batch_key = :k"
+                    " AND state IN ('unknown', 'submitted', 'reserved') GROUP BY unit"
+                ),
+                {"k": batch_key},
+            ).all()
+        )
+        saved = conn.execute(
+            text(
+                "SELECT vendor, reason, unit, items, amount FROM batch_savings WHERE batch_key = :k"
+            ),
+            {"k": batch_key},
+        ).all()
         cache_hits = conn.execute(
             text(
                 "SELECT COALESCE(SUM(cache_hits), 0) FROM generect_enrichment WHERE batch_key = :k"
@@ -58,7 +73,44 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
         "review": int(qualified.get("REVIEW", 0)),
         "disqualified": int(qualified.get("DISQUALIFIED", 0)),
         "failed": int(qualified.get("FAILED", 0)),
+        "already_delivered": int(qualified.get("ALREADY_DELIVERED", 0)),
+        "spend": spend_block(spend, unknown, saved),
     }
+
+
+def spend_block(
+    settled: dict[str, float], unknown: dict[str, float], saved: list[tuple]
+) -> dict[str, object]:
+    """Spend told truthfully: settled (the vendors' reported charges), unknown (may have been
+    charged, awaiting reconciliation; counted at the estimate) and saved (what the cache and
+    resolve-before-buy avoided), in USD and credits, with the saved leads per vendor and reason."""
+    saved_units: dict[str, float] = {}
+    saved_detail: dict[str, dict[str, object]] = {}
+    for vendor, reason, unit, items, amount in saved:
+        saved_units[unit] = saved_units.get(unit, 0.0) + float(amount)
+        saved_detail[f"{vendor}/{reason}"] = {
+            "items": int(items),
+            unit: round(float(amount), 4),
+        }
+    return {
+        "settled_usd": round(float(settled.get("usd", 0.0)), 4),
+        "settled_credits": round(float(settled.get("credits", 0.0)), 2),
+        "unknown_usd": round(float(unknown.get("usd", 0.0)), 4),
+        "unknown_credits": round(float(unknown.get("credits", 0.0)), 2),
+        "saved_usd": round(saved_units.get("usd", 0.0), 4),
+        "saved_credits": round(saved_units.get("credits", 0.0), 2),
+        "saved_by": saved_detail,
+    }
+
+
+def run_spend(rows: list[dict]) -> dict[str, float]:
+    """The spend block summed over the batches of a run (for the run summary)."""
+    total: dict[str, float] = {}
+    for row in rows:
+        for key, value in (row.get("spend") or {}).items():
+            if isinstance(value, int | float):
+                total[key] = round(total.get(key, 0.0) + float(value), 4)
+    return total
 
 
 def export_paths(engine: Engine, batch_key: str) -> list[str]:

@@ -40,18 +40,17 @@ from lead_assets.clients.generect_vocab import (
     REALTIME_ONLY_LEAD_FIELDS,
     normalize_seniority,
 )
+from lead_assets.core.prices import (
+    GENERECT_USD,
+    SANDBOX_CATCH_ALL_RATE,
+    SANDBOX_COMPANY_RATE,
+    SANDBOX_EMAIL_FIND_RATE,
+)
 from lead_assets.sandbox.faults import AFTER_FAULTS, FaultInjector
 from lead_assets.sandbox.world import SHORT_SENIORITY, Company, Person, World, build_world, h
 
-PRICES = {
-    "search_row": 0.02,
-    "preview_row": 0.002,
-    "email_find": 0.02,
-    "email_validate": 0.005,
-    "enrich_lead": 0.02,
-    "enrich_company": 0.02,
-    "phone_find": 0.40,
-}
+#: Charged at the one price table's list prices (lead_assets.core.prices).
+PRICES = dict(GENERECT_USD)
 #: Parallel-request caps per token and operation type (F3); count endpoints are uncapped.
 CAPS = {
     "lead_search": 50,
@@ -107,6 +106,11 @@ class GenerectSandboxConfig:
     strict_industries: bool = False  # unknown industry -> 400 instead of 0 rows
     shuffle_pages: bool = False  # unstable ordering between calls, as production (A-G5)
     caps: dict[str, int] = field(default_factory=lambda: dict(CAPS))
+    # Hit rates for arbitrary inputs (seeded people and companies always answer): start the
+    # sandbox with other rates to watch the planner learn them from the batches already run.
+    email_find_rate: float = SANDBOX_EMAIL_FIND_RATE
+    company_rate: float = SANDBOX_COMPANY_RATE
+    catch_all_rate: float = SANDBOX_CATCH_ALL_RATE
 
 
 @dataclass
@@ -466,7 +470,11 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
         domain = domain.strip().lower()
         if domain in domain_index:
             return company_row(domain_index[domain])
-        if not domain or "." not in domain or h("company", domain) % 100 >= 85:
+        if (
+            not domain
+            or "." not in domain
+            or h("company", domain) % 100 >= round(100 * config.company_rate)
+        ):
             return None
         label = domain.split(".")[0]
         return {
@@ -481,7 +489,11 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
 
     def catch_all_domain(domain: str) -> bool:
         known = domain_index.get(domain)
-        return known.catch_all if known else h("catchall", domain) % 100 < 8
+        return (
+            known.catch_all
+            if known
+            else h("catchall", domain) % 100 < round(100 * config.catch_all_rate)
+        )
 
     def find_email(item: dict) -> tuple[dict, float]:
         first, last = (item.get("first_name") or "").strip(), (item.get("last_name") or "").strip()
@@ -501,7 +513,7 @@ def create_generect_app(config: GenerectSandboxConfig | None = None) -> Starlett
                     ]
                 },
             )
-        if h("find", first, last, domain) % 100 >= 70:
+        if h("find", first, last, domain) % 100 >= round(100 * config.email_find_rate):
             return {"valid_email": None}, 0.0
         pattern = h("pattern", domain) % 3
         local = (
