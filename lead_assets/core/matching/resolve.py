@@ -143,12 +143,21 @@ class _Scorer:
 
     def __init__(self, frame: pd.DataFrame, settings: MatchSettings) -> None:
         self.w = settings.comparisons
-        self.first = [canonical_first(ascii_fold(v)) for v in _text(frame, "first_name")]
+        raw_first = [ascii_fold(v).strip().lower() for v in _text(frame, "first_name")]
+        self.first = [canonical_first(v) for v in raw_first]
+        # Folding a nickname can hide a typo ("eliza" -> "elizabeth" vs "eriaz"): both are compared.
+        self.raw_first = raw_first
         self.last = [ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")]
         self.phone = _text(frame, "phone_e164")
         self.phone_type = _text(frame, "phone_type")
         self.country = _text(frame, "country")
         self.title = _text(frame, "title_normalized")
+        self.company_key = _text(frame, "company_key")
+
+    def org_alike(self, a: int, b: int) -> bool:
+        """Company keys that differ by a typo (only asked when no domain or key is shared)."""
+        ka, kb = self.company_key[a], self.company_key[b]
+        return bool(ka and kb) and JaroWinkler.similarity(ka, kb) >= self.w.org_similar_at
 
     def first_weight(self, f1: str, f2: str) -> float:
         w = self.w
@@ -157,12 +166,15 @@ class _Scorer:
         if f1 == f2:
             return w.first_exact
         short, long = (f1, f2) if len(f1) <= len(f2) else (f2, f1)
+        if len(short) == 1 and long.startswith(short):
+            return w.first_initial
         if len(short) >= 3 and long.startswith(short):
             return w.first_prefix
-        if JaroWinkler.similarity(f1, f2) >= w.first_similar_at:
+        similarity = JaroWinkler.similarity(f1, f2)
+        if similarity >= w.first_similar_at:
             return w.first_similar
-        if f1[0] == f2[0]:
-            return w.first_initial
+        if similarity >= w.first_weak_at:
+            return w.first_weak
         return w.first_differs
 
     def last_weight(self, l1: str, l2: str) -> float:
@@ -179,7 +191,10 @@ class _Scorer:
         """(first-name weight, surname weight), in whichever orientation fits better (first and
         last name swapped is a common export error)."""
         f1, l1, f2, l2 = self.first[a], self.last[a], self.first[b], self.last[b]
-        straight = (self.first_weight(f1, f2), self.last_weight(l1, l2))
+        first_w = self.first_weight(f1, f2)
+        if first_w < self.w.first_exact and (self.raw_first[a], self.raw_first[b]) != (f1, f2):
+            first_w = max(first_w, self.first_weight(self.raw_first[a], self.raw_first[b]))
+        straight = (first_w, self.last_weight(l1, l2))
         if f1 and l1 and f2 and l2 and f1 != f2 and (f1 == l2 or l1 == f2):
             swapped = (self.first_weight(f1, l2), self.last_weight(l1, f2))
             if sum(swapped) > sum(straight):
@@ -271,6 +286,9 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
             if oa & ob:
                 score += w.org_same
                 parts.append("org")
+            elif scorer.org_alike(a, b):
+                score += w.org_similar
+                parts.append("similar_org")
             else:
                 score += w.org_differs
         pa, pb = scorer.phone[a], scorer.phone[b]

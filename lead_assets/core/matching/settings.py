@@ -39,19 +39,23 @@ class Comparisons:
     first_prefix: float = 3.0  # Deb / Deborah, Nic / Nicholas (at least 3 letters)
     first_similar: float = 2.0  # Jaro-Winkler >= first_similar_at (typos: Wlliam / William)
     first_similar_at: float = 0.88
-    first_initial: float = 0.5  # same first letter only
+    first_initial: float = 2.0  # an initial that fits (J. / John)
+    first_weak: float = -1.0  # Jaro-Winkler >= first_weak_at: a heavy typo or another name
+    first_weak_at: float = 0.75
     first_differs: float = -4.0
     last_exact: float = 5.0
     last_similar: float = 3.0  # Jaro-Winkler >= last_similar_at
-    last_similar_at: float = 0.9
+    last_similar_at: float = 0.88
     last_differs: float = -6.0
     org_same: float = 4.0  # shares a domain or a company key
-    org_differs: float = -5.0  # both known, nothing shared
+    org_similar: float = 1.5  # no shared key, but company keys alike (a typo: longreach/longeach)
+    org_similar_at: float = 0.92
+    org_differs: float = -5.0  # both known, nothing shared, nothing alike
     #: A shared phone, by line type: a mobile belongs to one person, an office line to several.
     phone_same: dict[str, float] = field(
         default_factory=lambda: {
             "mobile": 8.0,
-            "fixed_line_or_mobile": 6.5,
+            "fixed_line_or_mobile": 6.0,
             "fixed_line": 5.0,
             "": 6.0,
         }
@@ -83,7 +87,7 @@ class Guards:
 class Clustering:
     """How scored pairs become clusters."""
 
-    threshold: float = 9.0  # a pair links at or above this score
+    threshold: float = 8.5  # a pair links at or above this score
     #: Links are applied strongest first, so a weak link cannot pre-empt a strong one and a guard
     #: refuses the weak link that would chain two clusters.
     order: str = "score descending"
