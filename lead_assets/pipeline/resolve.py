@@ -39,23 +39,28 @@ class ResolveStats:
         }
 
 
-_LEAD_SELECT = (
+_LEAD_FIELDS = (
     "SELECT s.batch_key, s.row_id, s.source, s.first_name, s.last_name, s.email_match_key,"
     " s.email_is_role, s.email_is_free, s.phone_e164, s.phone_type, s.linkedin_url,"
     " s.vendor_lead_id, s.company_key, s.domain, s.company_name, s.industry, s.headcount_bucket,"
     " s.country, s.title_normalized,"
     " e.industry AS e_industry, e.headcount_bucket AS e_headcount"
-    " FROM standardized_leads s"
-    " LEFT JOIN enriched_leads e ON e.batch_key = s.batch_key AND e.row_id = s.row_id"
 )
+_ENRICHED = "LEFT JOIN enriched_leads e ON e.batch_key = s.batch_key AND e.row_id = s.row_id"
 
 
 def _leads(
-    conn: Connection, join: str = "", where: str = "", params: dict | None = None
+    conn: Connection, *, probed: bool = False, where: str = "", params: dict | None = None
 ) -> pd.DataFrame:
-    """Ok leads (with enrichment's industry and headcount preferred), optionally restricted by a
-    join on a probe table and a condition."""
-    sql = f"{_LEAD_SELECT} {join} WHERE s.status = 'ok' {('AND ' + where) if where else ''}"
+    """Ok leads (with enrichment's industry and headcount preferred): all of them, those matching
+    ``where``, or (``probed``) those whose (batch_key, row_id) is in the probe table."""
+    if probed:
+        # Probe first (SQLite keeps CROSS JOIN order): primary-key lookups, not a table scan.
+        source = f"FROM {_PROBE} p CROSS JOIN standardized_leads s {_ENRICHED}"
+        where = "p.kind = s.batch_key AND p.value = s.row_id" + (f" AND {where}" if where else "")
+    else:
+        source = f"FROM standardized_leads s {_ENRICHED}"
+    sql = f"{_LEAD_FIELDS} {source} WHERE s.status = 'ok' {('AND ' + where) if where else ''}"
     frame = pd.read_sql(text(sql), conn, params=params or {})
     frame["industry"] = frame["e_industry"].where(frame["e_industry"].notna(), frame["industry"])
     frame["headcount_bucket"] = frame["e_headcount"].where(
@@ -154,8 +159,8 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     for column in KEY_COLUMNS:
         rows = conn.execute(
             text(
-                f"SELECT s.batch_key, s.row_id FROM standardized_leads s JOIN {_PROBE} p"
-                f" ON p.kind = :kind AND s.{column} = p.value WHERE s.status = 'ok'"
+                f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
+                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
             ),
             {"kind": column},
         ).all()
@@ -164,15 +169,15 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     _probe(conn, [(b, r) for b, r in found])
     clusters = conn.execute(
         text(
-            f"SELECT DISTINCT c.lead_cluster_id FROM lead_clusters c JOIN {_PROBE} p"
-            " ON p.kind = c.batch_key AND p.value = c.row_id"
+            f"SELECT DISTINCT c.lead_cluster_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
+            " WHERE p.kind = c.batch_key AND p.value = c.row_id"
         )
     ).all()
     _probe(conn, [("c", c) for (c,) in clusters])
     members = conn.execute(
         text(
-            f"SELECT c.batch_key, c.row_id FROM lead_clusters c JOIN {_PROBE} p"
-            " ON p.kind = 'c' AND p.value = c.lead_cluster_id"
+            f"SELECT c.batch_key, c.row_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
+            " WHERE p.kind = 'c' AND p.value = c.lead_cluster_id"
         )
     ).all()
     found.update((b, r) for b, r in members)
@@ -182,6 +187,7 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
 def _create_probe(conn: Connection) -> None:
     # Session-local; dropped at the end of the pass (and by a rollback, which undoes its DDL).
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PROBE} (kind TEXT, value TEXT)"))
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix{_PROBE} ON {_PROBE} (kind, value)"))
     conn.execute(text(f"DELETE FROM {_PROBE}"))
 
 
@@ -205,7 +211,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
             _probe(conn, sorted(neighbours))
             old = _leads(
                 conn,
-                join=f"JOIN {_PROBE} p ON p.kind = s.batch_key AND p.value = s.row_id",
+                probed=True,
             )
             subset = pd.concat([batch, old], ignore_index=True)
         result = resolve(subset)
@@ -219,8 +225,9 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         else:
             before = pd.read_sql(
                 text(
-                    f"SELECT c.lead_cluster_id, c.account_id FROM lead_clusters c JOIN {_PROBE} p"
-                    " ON p.kind = c.batch_key AND p.value = c.row_id"
+                    "SELECT c.lead_cluster_id, c.account_id FROM"
+                    f" {_PROBE} p CROSS JOIN lead_clusters c"
+                    " WHERE p.kind = c.batch_key AND p.value = c.row_id"
                 ),
                 conn,
             )
@@ -230,9 +237,8 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         else:
             conn.execute(
                 text(
-                    "DELETE FROM lead_clusters WHERE EXISTS (SELECT 1 FROM"
-                    f" {_PROBE} p WHERE p.kind = lead_clusters.batch_key"
-                    " AND p.value = lead_clusters.row_id)"
+                    "DELETE FROM lead_clusters WHERE (batch_key, row_id) IN"
+                    f" (SELECT kind, value FROM {_PROBE})"
                 )
             )
         golden = survivors(subset, result.clusters).assign(updated_at=now)
@@ -272,8 +278,9 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
             )
             members = pd.read_sql(
                 text(
-                    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id FROM lead_clusters c"
-                    f" JOIN {_PROBE} p ON p.kind = 'a' AND p.value = c.account_id"
+                    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id FROM"
+                    f" {_PROBE} p CROSS JOIN lead_clusters c"
+                    " WHERE p.kind = 'a' AND p.value = c.account_id"
                 ),
                 conn,
             )
@@ -284,7 +291,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
                 _probe(conn, list(zip(missing["batch_key"], missing["row_id"], strict=True)))
                 extra = _leads(
                     conn,
-                    join=f"JOIN {_PROBE} p ON p.kind = s.batch_key AND p.value = s.row_id",
+                    probed=True,
                 )
                 known = pd.concat([known, extra], ignore_index=True)
             accounts = build_accounts(known, members).assign(updated_at=now)
