@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from lead_assets.core.matching.resolve import build_accounts, resolve, survivors
+from lead_assets.core.matching.resolve import build_accounts, name_blocks, resolve, survivors
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
 
@@ -88,6 +88,7 @@ KEY_COLUMNS = (
     "domain",
     "company_key",
 )
+ORG_COLUMNS = ("domain", "company_key")
 CLUSTER_COLUMNS = [
     "batch_key",
     "row_id",
@@ -157,6 +158,8 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     _probe(conn, probe)
     found: set[tuple[str, str]] = set()
     for column in KEY_COLUMNS:
+        if column in ORG_COLUMNS:
+            continue
         rows = conn.execute(
             text(
                 f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
@@ -165,6 +168,23 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
             {"kind": column},
         ).all()
         found.update((b, r) for b, r in rows)
+    # At an organization only the leads in one of the batch's name blocks can be compared with
+    # it: read names narrowly, keep those, rather than everybody at every organization touched.
+    wanted = set().union(*name_blocks(batch)) if len(batch) else set()
+    for column in ORG_COLUMNS:
+        at_org = pd.read_sql(
+            text(
+                "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain, s.company_key"
+                f" FROM {_PROBE} p CROSS JOIN standardized_leads s"
+                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
+            ),
+            conn,
+            params={"kind": column},
+        )
+        if len(at_org):
+            keep = [bool(blocks & wanted) for blocks in name_blocks(at_org)]
+            hits = at_org[keep]
+            found.update(zip(hits["batch_key"], hits["row_id"], strict=True))
     found.update(zip(batch["batch_key"], batch["row_id"], strict=True))
     _probe(conn, [(b, r) for b, r in found])
     clusters = conn.execute(

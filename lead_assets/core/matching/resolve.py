@@ -202,6 +202,25 @@ class _Scorer:
         return straight
 
 
+def name_blocks(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> list[set[str]]:
+    """Each row's organization-and-name blocks (``"d:acme.com|jo"``), exactly as :func:`resolve`
+    forms them: the incremental path uses them to read only the resolved leads a batch's leads
+    can be compared with, instead of everybody at their organizations."""
+    width = settings.blocking.name_prefix
+    out = []
+    for first, last, domain, company in zip(
+        (canonical_first(ascii_fold(v)) for v in _text(frame, "first_name")),
+        (ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")),
+        _text(frame, "domain"),
+        _text(frame, "company_key"),
+        strict=True,
+    ):
+        orgs = ({f"d:{domain}"} if domain else set()) | ({f"c:{company}"} if company else set())
+        parts = {last[:width], first[:width]} - {""}
+        out.append({f"{org}|{part}" for org in orgs for part in parts})
+    return out
+
+
 def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Resolution:
     """Cluster every row of ``frame`` (see the module docstring for the columns)."""
     n = len(frame)
