@@ -26,7 +26,7 @@ import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
 from lead_assets.core.matching.nicknames import canonical_first
-from lead_assets.core.matching.settings import MATCH_SETTINGS, MatchSettings
+from lead_assets.core.matching.settings import MATCH_SETTINGS, Guards, MatchSettings
 from lead_assets.core.normalize.companies import ascii_fold
 from lead_assets.core.normalize.emails import FREE_MAIL_DOMAINS
 
@@ -59,9 +59,14 @@ class _Clusters:
     domains) and organizations, so guards judge whole clusters, not single links."""
 
     def __init__(
-        self, work: list[str | None], free: list[str | None], orgs: list[set[str]]
+        self,
+        work: list[str | None],
+        free: list[str | None],
+        orgs: list[set[str]],
+        guards: Guards = MATCH_SETTINGS.guards,
     ) -> None:
         n = len(work)
+        self.guards = guards
         self.parent = list(range(n))
         self.work: list[set[str]] = [{e} if e else set() for e in work]
         self.free: list[set[str]] = [{e} if e else set() for e in free]
@@ -117,8 +122,6 @@ class _Clusters:
             if self.rule[i][1] == "single" or confidence < self.rule[i][0]:  # keep the weakest link
                 self.rule[i] = (confidence, rule)
         return True
-
-    guards = MATCH_SETTINGS.guards
 
 
 def _text(frame: pd.DataFrame, name: str) -> list[str]:
@@ -247,8 +250,7 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
     personal = [None if r else e for e, r in zip(emails, role, strict=True)]
     work = [e if e and not f else None for e, f in zip(personal, is_free, strict=True)]
     free = [e if e and f else None for e, f in zip(personal, is_free, strict=True)]
-    _Clusters.guards = settings.guards
-    uf = _Clusters(work, free, org_sets)
+    uf = _Clusters(work, free, org_sets, settings.guards)
 
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
     for column in settings.blocking.exact_keys:
