@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
+from lead_assets.core.matching.settings import MATCH_SETTINGS
 from lead_assets.partitions import lead_batches
 from lead_assets.pipeline import resolve
 from lead_assets.resources.warehouse import WarehouseResource
@@ -25,7 +26,10 @@ def deduplicated_accounts(
     with guards against chaining unrelated records. Every link has a confidence; survivorship
     keeps each field's source. A full re-cluster is the explicit ``recluster_job``."""
     stats = resolve.resolve_batch(warehouse.engine(), context.partition_key)
-    return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
+    # The matcher's rules and thresholds travel with every materialization, so a change of
+    # weights is visible next to the figures it changed.
+    summary = {**stats.summary(), "match_settings": MATCH_SETTINGS.summary()}
+    return dg.MaterializeResult(metadata=to_metadata(summary))
 
 
 @dg.op(required_resource_keys={"warehouse"})

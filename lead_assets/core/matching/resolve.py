@@ -1,29 +1,38 @@
-"""Entity resolution over standardized leads: exact keys first, fuzzy names inside blocks, a
-union-find that refuses merges which would chain unrelated records, survivorship per cluster.
+"""Entity resolution over standardized leads: exact keys first, then every candidate pair scored
+on all its evidence (names with nicknames and typos, organization, phone, mailboxes, country,
+title) with the weights of :mod:`lead_assets.core.matching.settings`, a union-find whose
+cluster-level guards refuse merges that would chain unrelated records, survivorship per cluster.
 
-Precision first: two clusters are never merged when each already holds a different work email, or
-(for fuzzy links) when they belong to different companies. Cluster ids derive from the smallest
-member key, so a re-run over the same rows gives the same ids.
+Precision first, without vetoing the normal case: a work mailbox next to a personal free-mail one
+costs a little score; two different work mailboxes, two different free-mail addresses, or (without
+a shared phone and surname) two different organizations keep clusters apart. Cluster ids derive
+from the smallest member key, so a re-run over the same rows gives the same ids.
 
 Input columns: ``key`` (unique across the warehouse, e.g. ``batch|row``), first_name, last_name,
-email_match_key, phone_e164, linkedin_url, vendor_lead_id, company_key, domain, company_name,
-plus any fields used for survivorship. Missing columns are treated as empty.
+email_match_key, email_is_free, email_is_role, phone_e164, phone_type, linkedin_url,
+vendor_lead_id, company_key, domain, company_name, country, title_normalized, plus any fields used
+for survivorship. Missing columns are treated as empty.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+import json
+from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
 from lead_assets.core.matching.nicknames import canonical_first
+from lead_assets.core.matching.settings import MATCH_SETTINGS, Guards, MatchSettings
 from lead_assets.core.normalize.companies import ascii_fold
+from lead_assets.core.normalize.emails import FREE_MAIL_DOMAINS
 
+# Kept for callers of earlier releases; the live values are in MATCH_SETTINGS.
 NAME_THRESHOLD = 0.92
-MAX_BLOCK = 60  # a larger block is compared in a sorted window, so work stays near-linear
+MAX_BLOCK = MATCH_SETTINGS.blocking.max_block
 SURVIVOR_FIELDS = (
     "email_match_key",
     "phone_e164",
@@ -46,12 +55,21 @@ class Resolution:
 
 
 class _Clusters:
-    """Union-find whose roots remember each cluster's emails and organizations."""
+    """Union-find whose roots remember each cluster's work and free-mail mailboxes (with their
+    domains) and organizations, so guards judge whole clusters, not single links."""
 
-    def __init__(self, emails: list[str | None], orgs: list[set[str]]) -> None:
-        n = len(emails)
+    def __init__(
+        self,
+        work: list[str | None],
+        free: list[str | None],
+        orgs: list[set[str]],
+        guards: Guards = MATCH_SETTINGS.guards,
+    ) -> None:
+        n = len(work)
+        self.guards = guards
         self.parent = list(range(n))
-        self.emails: list[set[str]] = [{e} if e else set() for e in emails]
+        self.work: list[set[str]] = [{e} if e else set() for e in work]
+        self.free: list[set[str]] = [{e} if e else set() for e in free]
         self.orgs: list[set[str]] = [set(o) for o in orgs]
         self.rule: list[tuple[float, str]] = [(1.0, "single")] * n
 
@@ -67,12 +85,28 @@ class _Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        # Guards against chaining: two different mailboxes are two different people, and a fuzzy
-        # name match across two companies is a namesake, not a duplicate.
-        if self.emails[ra] and self.emails[rb] and not self.emails[ra] & self.emails[rb]:
+        guards = self.guards
+        # Two different work mailboxes (at one domain: colleagues of one name; elsewhere: two
+        # people) and two different personal mailboxes are two people, whatever links them.
+        if (
+            guards.distinct_work_mailboxes
+            and self.work[ra]
+            and self.work[rb]
+            and not self.work[ra] & self.work[rb]
+        ):
             return False
         if (
+            guards.distinct_free_mailboxes
+            and self.free[ra]
+            and self.free[rb]
+            and not self.free[ra] & self.free[rb]
+        ):
+            return False
+        # A link across two companies is a namesake, not a duplicate, unless the caller has
+        # stronger evidence (a shared phone and surname, an exact key).
+        if (
             require_same_org
+            and guards.namesakes_at_other_organizations
             and self.orgs[ra]
             and self.orgs[rb]
             and not self.orgs[ra] & self.orgs[rb]
@@ -81,7 +115,8 @@ class _Clusters:
         if ra > rb:
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.emails[ra] |= self.emails[rb]
+        self.work[ra] |= self.work[rb]
+        self.free[ra] |= self.free[rb]
         self.orgs[ra] |= self.orgs[rb]
         for i in (a, b):
             if self.rule[i][1] == "single" or confidence < self.rule[i][0]:  # keep the weakest link
@@ -102,12 +137,100 @@ def _stable_id(prefix: str, text: str) -> str:
     return prefix + hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-def resolve(frame: pd.DataFrame) -> Resolution:
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalpha())
+
+
+class _Scorer:
+    """Scores one candidate pair with the comparison weights (see settings.Comparisons)."""
+
+    def __init__(self, frame: pd.DataFrame, settings: MatchSettings) -> None:
+        self.w = settings.comparisons
+        raw_first = [ascii_fold(v).strip().lower() for v in _text(frame, "first_name")]
+        self.first = [canonical_first(v) for v in raw_first]
+        # Folding a nickname can hide a typo ("eliza" -> "elizabeth" vs "eriaz"): both are compared.
+        self.raw_first = raw_first
+        self.last = [ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")]
+        self.phone = _text(frame, "phone_e164")
+        self.phone_type = _text(frame, "phone_type")
+        self.country = _text(frame, "country")
+        self.title = _text(frame, "title_normalized")
+        self.company_key = _text(frame, "company_key")
+
+    def org_alike(self, a: int, b: int) -> bool:
+        """Company keys that differ by a typo (only asked when no domain or key is shared)."""
+        ka, kb = self.company_key[a], self.company_key[b]
+        return bool(ka and kb) and JaroWinkler.similarity(ka, kb) >= self.w.org_similar_at
+
+    def first_weight(self, f1: str, f2: str) -> float:
+        w = self.w
+        if not (f1 and f2):
+            return 0.0
+        if f1 == f2:
+            return w.first_exact
+        short, long = (f1, f2) if len(f1) <= len(f2) else (f2, f1)
+        if len(short) == 1 and long.startswith(short):
+            return w.first_initial
+        if len(short) >= 3 and long.startswith(short):
+            return w.first_prefix
+        similarity = JaroWinkler.similarity(f1, f2)
+        if similarity >= w.first_similar_at:
+            return w.first_similar
+        if similarity >= w.first_weak_at:
+            return w.first_weak
+        return w.first_differs
+
+    def last_weight(self, l1: str, l2: str) -> float:
+        w = self.w
+        if not (l1 and l2):
+            return 0.0
+        if l1 == l2:
+            return w.last_exact
+        if JaroWinkler.similarity(l1, l2) >= w.last_similar_at:
+            return w.last_similar
+        return w.last_differs
+
+    def names(self, a: int, b: int) -> tuple[float, float]:
+        """(first-name weight, surname weight), in whichever orientation fits better (first and
+        last name swapped is a common export error)."""
+        f1, l1, f2, l2 = self.first[a], self.last[a], self.first[b], self.last[b]
+        first_w = self.first_weight(f1, f2)
+        if first_w < self.w.first_exact and (self.raw_first[a], self.raw_first[b]) != (f1, f2):
+            first_w = max(first_w, self.first_weight(self.raw_first[a], self.raw_first[b]))
+        straight = (first_w, self.last_weight(l1, l2))
+        if f1 and l1 and f2 and l2 and f1 != f2 and (f1 == l2 or l1 == f2):
+            swapped = (self.first_weight(f1, l2), self.last_weight(l1, f2))
+            if sum(swapped) > sum(straight):
+                return swapped
+        return straight
+
+
+def name_blocks(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> list[set[str]]:
+    """Each row's organization-and-name blocks (``"d:acme.com|jo"``), exactly as :func:`resolve`
+    forms them: the incremental path uses them to read only the resolved leads a batch's leads
+    can be compared with, instead of everybody at their organizations."""
+    width = settings.blocking.name_prefix
+    out = []
+    for first, last, domain, company in zip(
+        (canonical_first(ascii_fold(v)) for v in _text(frame, "first_name")),
+        (ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")),
+        _text(frame, "domain"),
+        _text(frame, "company_key"),
+        strict=True,
+    ):
+        orgs = ({f"d:{domain}"} if domain else set()) | ({f"c:{company}"} if company else set())
+        parts = {last[:width], first[:width]} - {""}
+        out.append({f"{org}|{part}" for org in orgs for part in parts})
+    return out
+
+
+def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Resolution:
     """Cluster every row of ``frame`` (see the module docstring for the columns)."""
     n = len(frame)
+    w = settings.comparisons
     keys = _text(frame, "key")
-    first = [canonical_first(ascii_fold(v)) for v in _text(frame, "first_name")]
-    last = [ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")]
+    scorer = _Scorer(frame, settings)
+    first, last = scorer.first, scorer.last
     emails = [v or None for v in _text(frame, "email_match_key")]
     domains = _text(frame, "domain")
     company_keys = _text(frame, "company_key")
@@ -117,103 +240,155 @@ def resolve(frame: pd.DataFrame) -> Resolution:
         ({f"d:{d}"} if d else set()) | ({f"c:{c}"} if c else set())
         for d, c in zip(domains, company_keys, strict=True)
     ]
-    orgs = [d or c or None for d, c in zip(domains, company_keys, strict=True)]
     role = [v in ("True", "true", "1") for v in _text(frame, "email_is_role")]
+    free_flag = _text(frame, "email_is_free")
+    is_free = [
+        (f in ("True", "true", "1")) if f else bool(e and e.rpartition("@")[2] in FREE_MAIL_DOMAINS)
+        for e, f in zip(emails, free_flag, strict=True)
+    ]
     # A role mailbox identifies nobody, so it neither links nor separates people.
-    uf = _Clusters([None if r else e for e, r in zip(emails, role, strict=True)], org_sets)
+    personal = [None if r else e for e, r in zip(emails, role, strict=True)]
+    work = [e if e and not f else None for e, f in zip(personal, is_free, strict=True)]
+    free = [e if e and f else None for e, f in zip(personal, is_free, strict=True)]
+    uf = _Clusters(work, free, org_sets, settings.guards)
 
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
-    for column, confidence, rule in (
-        ("email_match_key", 1.0, "email"),
-        ("linkedin_url", 1.0, "linkedin"),
-        ("vendor_lead_id", 1.0, "vendor_id"),
-    ):
+    for column in settings.blocking.exact_keys:
+        rule = {"email_match_key": "email", "linkedin_url": "linkedin"}.get(column, "vendor_id")
         seen: dict[str, int] = {}
         for i, value in enumerate(_text(frame, column)):
             if not value or (column == "email_match_key" and role[i]):
                 continue  # info@ or sales@ is shared by many people: not an identity
             if value in seen:
-                uf.union(seen[value], i, confidence, rule, require_same_org=False)
+                uf.union(seen[value], i, 1.0, rule, require_same_org=False)
             else:
                 seen[value] = i
-    # A shared phone is the same person only when the surname agrees (switchboards are shared).
-    mobile = [v == "mobile" for v in _text(frame, "phone_type")]
-    by_phone: dict[str, list[int]] = defaultdict(list)
-    for i, phone in enumerate(_text(frame, "phone_e164")):
-        if phone:
-            by_phone[phone].append(i)
-    for members in by_phone.values():
-        if len(members) > 50:
-            continue  # a switchboard or a placeholder number: it identifies nobody
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                if last[a] and last[a] == last[b]:
-                    uf.union(a, b, 0.97, "phone+surname", require_same_org=False)
-                elif last[a] and last[b] and JaroWinkler.similarity(last[a], last[b]) >= 0.9:
-                    uf.union(a, b, 0.93, "phone+similar_surname", require_same_org=False)
-                elif first[a] and first[a] == last[b] and last[a] == first[b]:
-                    uf.union(a, b, 0.93, "phone+swapped_names", require_same_org=False)
-                elif mobile[a] and mobile[b] and first[a] and first[a] == first[b]:
-                    # The same mobile number and first name under another surname: a name change
-                    # or a surname typo beyond the fuzzy threshold. Only for mobiles, which belong
-                    # to one person; an office line may be shared by two people of one name.
-                    uf.union(a, b, 0.9, "mobile+first_name", require_same_org=True)
 
-    # 2. Fuzzy names inside blocks of one organization and a surname prefix.
+    # 2. Candidate pairs: records sharing a phone, and records of one organization whose first
+    # or last name starts alike (a typo in one part still shares the other's block, and swapped
+    # names meet across keys).
+    candidates: set[tuple[int, int]] = set()
+    phone_group: dict[str, list[int]] = defaultdict(list)
+    for i, phone in enumerate(scorer.phone):
+        if phone:
+            phone_group[phone].append(i)
+    for members in phone_group.values():
+        if 1 < len(members) <= settings.blocking.max_phone_group:
+            candidates.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    width = settings.blocking.name_prefix
     for i in range(n):
-        # Blocked by organization and by the first letters of either name part: a typo in one
-        # part still shares the other's block, and swapped first/last names meet across keys.
         for org in org_sets[i]:
-            for part in {last[i][:2], first[i][:2]} - {""}:
+            for part in {last[i][:width], first[i][:width]} - {""}:
                 blocks[(org, part)].append(i)
-    links: list[tuple[float, int, int]] = []
+    max_block = settings.blocking.max_block
     for members in blocks.values():
         if len(members) < 2:
             continue
         members = sorted(members, key=lambda i: (last[i], first[i]))
+        window = max_block if len(members) > max_block else len(members)
         for pos, a in enumerate(members):
-            for b in members[
-                pos + 1 : pos + 1 + (MAX_BLOCK if len(members) > MAX_BLOCK else len(members))
-            ]:
-                score = _name_score(first[a], last[a], first[b], last[b])
-                if score >= NAME_THRESHOLD:
-                    links.append((score, a, b))
-    for score, a, b in sorted(links, reverse=True):
-        uf.union(a, b, round(score, 3), "fuzzy_name+org", require_same_org=True)
+            for b in members[pos + 1 : pos + 1 + window]:
+                candidates.add((a, b) if a < b else (b, a))
 
-    # 3. Cluster ids, survivors and accounts.
-    roots = [uf.find(i) for i in range(n)]
-    members_of: dict[int, list[int]] = defaultdict(list)
-    for i, r in enumerate(roots):
-        members_of[r].append(i)
-    cluster_id = {r: _stable_id("lc_", min(keys[i] for i in m)) for r, m in members_of.items()}
-    completeness = (
-        [
-            sum(bool(v) for v in vals)
-            for vals in zip(*(_text(frame, f) for f in SURVIVOR_FIELDS), strict=True)
-        ]
-        if n
-        else []
-    )
-    survivor = {r: max(m, key=lambda i: (completeness[i], keys[i])) for r, m in members_of.items()}
-    org_of_cluster = {
-        r: Counter(orgs[i] for i in m if orgs[i]).most_common(1) for r, m in members_of.items()
-    }
-    account_of = {
-        r: (_stable_id("ac_", oc[0][0]) if oc else None) for r, oc in org_of_cluster.items()
-    }
+    # 3. Score every candidate on all its evidence; link the strong ones, strongest first.
+    threshold = settings.clustering.threshold
+    links: list[tuple[float, int, int, str, bool]] = []
+    for a, b in candidates:
+        first_w, last_w = scorer.names(a, b)
+        if first_w + last_w < threshold - 20:
+            continue  # nothing else can lift two unrelated names over the threshold
+        score = first_w + last_w
+        parts = []
+        if first_w > 0 or last_w > 0:
+            parts.append("name" if first_w > 0 and last_w > 0 else "partial_name")
+        oa, ob = org_sets[a], org_sets[b]
+        if oa and ob:
+            if oa & ob:
+                score += w.org_same
+                parts.append("org")
+            elif scorer.org_alike(a, b):
+                score += w.org_similar
+                parts.append("similar_org")
+            else:
+                score += w.org_differs
+        pa, pb = scorer.phone[a], scorer.phone[b]
+        shared_phone = bool(pa) and pa == pb and len(phone_group[pa]) <= 50
+        if shared_phone:
+            kind = scorer.phone_type[a] if scorer.phone_type[a] == scorer.phone_type[b] else ""
+            score += w.phone_same.get(kind, w.phone_same[""])
+            parts.append("phone")
+        elif pa and pb:
+            score += w.phone_differs
+        ea, eb = personal[a], personal[b]
+        if ea and eb and ea != eb:
+            if is_free[a] != is_free[b]:
+                score += w.email_work_vs_free
+            elif is_free[a]:
+                score += w.email_both_free_differ
+            else:
+                score += w.email_work_differ
+            for e, other in ((ea, b), (eb, a)):
+                if len(last[other]) >= 3 and last[other] in _letters(e.partition("@")[0]):
+                    score += w.email_local_has_surname
+                    break
+        ca, cb = scorer.country[a], scorer.country[b]
+        if ca and cb:
+            score += w.country_same if ca == cb else w.country_differs
+        if scorer.title[a] and scorer.title[a] == scorer.title[b]:
+            score += w.title_same
+        if score >= threshold:
+            # Across organizations only a shared phone with an agreeing surname is enough.
+            cross_org = shared_phone and last_w > 0
+            links.append((score, a, b, "+".join(parts) or "scored", cross_org))
+    links.sort(key=lambda t: (-t[0], t[1], t[2]))
+    for score, a, b, rule, cross_org in links:
+        confidence = round(1 - 2.0 ** (-score), 4)
+        uf.union(a, b, confidence, rule, require_same_org=not cross_org)
+
+    # 4. Cluster ids, survivors and accounts.
+    roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
+    key_arr = np.array(keys, dtype=object)
+    ids = pd.DataFrame({"root": roots, "key": key_arr}).sort_values(["root", "key"])
+    smallest = ids.drop_duplicates("root").set_index("root")["key"]
+    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    completeness = np.zeros(n, dtype=np.int64)
+    for f in SURVIVOR_FIELDS:
+        completeness += np.array([bool(v) for v in _text(frame, f)], dtype=np.int64)
+    # The survivor is the most complete record, ties to the largest key.
+    order = pd.DataFrame({"root": roots, "c": completeness, "key": key_arr, "i": np.arange(n)})
+    order = order.sort_values(["root", "c", "key"], ascending=[True, False, False])
+    survivor_rows = order.drop_duplicates("root")["i"].to_numpy()
+    is_survivor = np.zeros(n, dtype=bool)
+    is_survivor[survivor_rows] = True
+    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
+    account_of = _cluster_accounts(roots, orgs)
     clusters = pd.DataFrame(
         {
             "key": keys,
-            "lead_cluster_id": [cluster_id[r] for r in roots],
-            "account_id": [account_of[r] for r in roots],
+            "lead_cluster_id": cluster_id.reindex(roots).to_numpy(),
+            "account_id": account_of,
             "link_confidence": [uf.rule[i][0] for i in range(n)],
             "link_rule": [uf.rule[i][1] for i in range(n)],
-            "is_survivor": [survivor[roots[i]] == i for i in range(n)],
+            "is_survivor": is_survivor,
         }
     )
-    return Resolution(clusters, _accounts(frame, clusters, orgs, domains, company_keys))
+    return Resolution(clusters, build_accounts(frame, clusters))
+
+
+def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
+    """Each cluster's account: its most frequent organization (domain, else company key), ties
+    to the smallest; a cluster without any organization has no account."""
+    data = pd.DataFrame({"root": roots, "org": orgs})
+    known = data[data["org"] != ""]
+    if known.empty:
+        return [None] * len(roots)
+    counts = known.groupby(["root", "org"]).size().reset_index(name="n")
+    counts = counts.sort_values(["root", "n", "org"], ascending=[True, False, True])
+    best = counts.drop_duplicates("root").set_index("root")["org"]
+    account = best.map(lambda o: _stable_id("ac_", o))
+    mapped = pd.Series(roots).map(account)
+    return [v if isinstance(v, str) else None for v in mapped.tolist()]
 
 
 #: Sources in order of trust when two records of one person disagree.
@@ -231,97 +406,102 @@ SURVIVOR_OUTPUT = (
 )
 
 
+def _filled(column: pd.Series) -> pd.Series:
+    """True where a value is present (not null, not an empty string)."""
+    return column.notna() & (column.astype(str) != "")
+
+
 def survivors(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     """One golden record per cluster, chosen field by field: the most trusted source first, then
     the most recent record (``batch_key`` sorts by time), then the most complete one. Each field
-    keeps the key of the record it came from (``field_sources``, JSON)."""
-    import json
+    keeps the key of the record it came from (``field_sources``, JSON).
 
+    Vectorized: one sort, then per field the first filled row of each cluster, so the cost grows
+    with the rows given, not with the number of clusters times fields."""
     data = frame.merge(clusters[["key", "lead_cluster_id"]], on="key")
     trust = data.get("source", pd.Series("file", index=data.index)).map(SOURCE_TRUST).fillna(9)
     recency = data.get("batch_key", pd.Series("", index=data.index)).fillna("")
-    completeness = sum(
-        data[f].notna() & (data[f].astype(str) != "") for f in SURVIVOR_OUTPUT if f in data
-    )
+    fields = [f for f in SURVIVOR_OUTPUT if f in data]
+    filled = {f: _filled(data[f]) for f in fields}
+    completeness = sum(filled.values()) if fields else 0
     data = data.assign(_trust=trust, _recency=recency, _complete=completeness)
     # Best record first within each cluster; then the first non-empty value per field wins.
-    data = data.sort_values(
-        ["lead_cluster_id", "_trust", "_recency", "_complete"], ascending=[True, True, False, False]
+    order = data.sort_values(
+        ["lead_cluster_id", "_trust", "_recency", "_complete", "key"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    ).index
+    ids = pd.Index(data["lead_cluster_id"].drop_duplicates().sort_values(), name="lead_cluster_id")
+    golden = pd.DataFrame(index=ids)
+    source_of: dict[str, pd.Series] = {}
+    for field in fields:
+        rows = order[filled[field].loc[order].to_numpy()]
+        best = data.loc[rows, ["lead_cluster_id", field, "key"]].drop_duplicates("lead_cluster_id")
+        best = best.set_index("lead_cluster_id")
+        golden[field] = best[field].reindex(ids)
+        source_of[field] = best["key"].astype(str).reindex(ids)
+    golden["field_sources"] = (
+        [
+            json.dumps({f: v for f, v in zip(fields, values, strict=True) if isinstance(v, str)})
+            for values in zip(*(source_of[f].tolist() for f in fields), strict=True)
+        ]
+        if fields
+        else ["{}"] * len(ids)
     )
-    rows = []
-    for cluster_id, group in data.groupby("lead_cluster_id", sort=False):
-        record: dict[str, object] = {"lead_cluster_id": cluster_id}
-        sources: dict[str, str] = {}
-        for field in SURVIVOR_OUTPUT:
-            if field not in group:
-                continue
-            filled = group[group[field].notna() & (group[field].astype(str) != "")]
-            if len(filled):
-                record[field] = filled[field].iloc[0]
-                sources[field] = str(filled["key"].iloc[0])
-        record["field_sources"] = json.dumps(sources)
-        rows.append(record)
-    return pd.DataFrame(rows)
+    golden = golden.reset_index()
+    # Missing values as None (not NaN), as the row-wise version returned them.
+    return golden.astype(object).where(golden.notna(), None)
 
 
-def _name_score(f1: str, l1: str, f2: str, l2: str) -> float:
-    if not (l1 and l2):
-        return 0.0
-    straight = min(
-        JaroWinkler.similarity(f1, f2) if f1 and f2 else 0.0, JaroWinkler.similarity(l1, l2)
+ACCOUNT_FIELDS = {
+    "name": "company_name",
+    "company_key": "company_key",
+    "domain": "domain",
+    "industry": "industry",
+    "headcount_bucket": "headcount_bucket",
+    "country": "country",
+}
+ACCOUNT_COLUMNS = [
+    "account_id",
+    "name",
+    "company_key",
+    "domain",
+    "industry",
+    "headcount_bucket",
+    "country",
+    "lead_count",
+    "field_sources",
+]
+
+
+def build_accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """deduplicated_accounts from leads and their clusters: one row per ``account_id``, each field
+    the most frequent known value among the account's leads (ties to the smallest value, so the
+    same leads always name an account the same way), ``lead_count`` the number of people.
+
+    The one account builder: ``resolve`` (and so ``lead-assets dedupe``) and the
+    ``deduplicated_accounts`` asset both call it. ``frame`` needs ``key`` and any of the source
+    columns; ``clusters`` needs key, lead_cluster_id, account_id."""
+    data = clusters[["key", "lead_cluster_id", "account_id"]].merge(
+        frame[["key", *[c for c in ACCOUNT_FIELDS.values() if c in frame]]].drop_duplicates("key"),
+        on="key",
     )
-    swapped = min(
-        JaroWinkler.similarity(f1, l2) if f1 else 0.0, JaroWinkler.similarity(l1, f2) if f2 else 0.0
+    data = data[data["account_id"].notna()]
+    if data.empty:
+        return pd.DataFrame(columns=ACCOUNT_COLUMNS)
+    accounts = pd.DataFrame(index=pd.Index(sorted(data["account_id"].unique()), name="account_id"))
+    for out, column in ACCOUNT_FIELDS.items():
+        if column not in data:
+            accounts[out] = None
+            continue
+        values = data[["account_id", column]][_filled(data[column])].astype({column: str})
+        counts = values.groupby(["account_id", column]).size().reset_index(name="n")
+        counts = counts.sort_values(["account_id", "n", column], ascending=[True, False, True])
+        accounts[out] = counts.drop_duplicates("account_id").set_index("account_id")[column]
+    accounts["lead_count"] = data.groupby("account_id")["lead_cluster_id"].nunique()
+    accounts["field_sources"] = json.dumps(
+        {"*": "most frequent known value among the account's leads"}
     )
-    return max(straight, swapped)
-
-
-def _accounts(
-    frame: pd.DataFrame,
-    clusters: pd.DataFrame,
-    orgs: list,
-    domains: list[str],
-    company_keys: list[str],
-) -> pd.DataFrame:
-    rows = []
-    names = _text(frame, "company_name")
-    industries, headcounts, countries = (
-        _text(frame, "industry"),
-        _text(frame, "headcount_bucket"),
-        _text(frame, "country"),
-    )
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for i, account in enumerate(clusters["account_id"].tolist()):
-        if account:
-            grouped[account].append(i)
-    for account, members in grouped.items():
-
-        def top(values: list[str], members: list[int] = members) -> str | None:
-            found = Counter(values[i] for i in members if values[i]).most_common(1)
-            return found[0][0] if found else None
-
-        rows.append(
-            {
-                "account_id": account,
-                "name": top(names),
-                "company_key": top(company_keys),
-                "domain": top(domains),
-                "industry": top(industries),
-                "headcount_bucket": top(headcounts),
-                "country": top(countries),
-                "lead_count": int(clusters.loc[members, "lead_cluster_id"].nunique()),
-                "field_sources": '{"name": "most frequent across members", "domain": "most frequent across members"}',
-            }
-        )
-    columns = [
-        "account_id",
-        "name",
-        "company_key",
-        "domain",
-        "industry",
-        "headcount_bucket",
-        "country",
-        "lead_count",
-        "field_sources",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
+    accounts["lead_count"] = accounts["lead_count"].astype(int)
+    return accounts.astype(object).where(accounts.notna(), None)
