@@ -377,15 +377,17 @@ def enrich_with_generect(
             v = verdicts[lead.email]
             actions.append("validate")
             status, raw, catch_all = v["status"], v.get("raw"), v.get("catch_all")
+        # The flags are NaN (truthy) when the lead had no email: only a real True counts.
+        disposable = lead.email_is_disposable is True or lead.email_is_disposable == 1
         if status is None and lead.email:
             status = (
                 "disposable"
-                if lead.email_is_disposable
+                if disposable
                 else "webmail"
-                if lead.email_is_free
+                if lead.email_is_free is True or lead.email_is_free == 1
                 else "unknown"
             )
-        if lead.email_is_disposable:
+        if disposable:
             status = "disposable"
         company = companies.get(lead.domain) if lead.domain else None
         if company:
