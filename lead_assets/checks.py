@@ -18,7 +18,6 @@ output wrong (spend against estimate, score drift, duplicate rate) are WARN and 
 | qualified_leads | score_drift | no (WARN) |
 """
 
-
 from collections.abc import Callable
 
 import dagster as dg

@@ -42,7 +42,7 @@ def alert_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     flag = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             received.append(json.loads(self.rfile.read(length)))
             flag.set()
