@@ -16,6 +16,7 @@ from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.schedules import SCHEDULES, maintenance_job
 from lead_assets.sensors.alerts import ops_alert_sensor, run_failure_alert_sensor
 from lead_assets.sensors.credits import credits_sensor
 from lead_assets.sensors.file_drop import file_drop_sensor
@@ -42,7 +43,15 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
-        jobs=[ingest_job, prospect_job, enrich_job, collect_job, resolution.recluster_job],
+        jobs=[
+            ingest_job,
+            prospect_job,
+            enrich_job,
+            collect_job,
+            resolution.recluster_job,
+            maintenance_job,
+        ],
+        schedules=SCHEDULES,
         sensors=[
             file_drop_sensor,
             credits_sensor,
