@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from sqlalchemy import text
 
 from lead_assets.sandbox.world import h
@@ -87,6 +88,16 @@ def test_clean_batch_passes_every_check_and_is_exported(pipeline_factory, tmp_pa
     assert blocking <= set(results), sorted(results)
     assert all(results[name][0] for name in blocking), results
     assert "raw rows are accounted for" in results["standardized_leads.no_row_lost"][1]
+    # The enrichment metadata tells the truth: paid calls beside the spend, balance after.
+    [record] = p.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("generect_enrichment"), asset_partitions=[key]),
+        limit=1,
+    ).records
+    meta = {k: v.value for k, v in record.asset_materialization.metadata.items()}
+    assert meta["spend_usd"] > 0 and meta["paid_calls"] > 0
+    assert meta["generect_balance_after_usd"] == pytest.approx(
+        meta["generect_balance_before_usd"] - meta["spend_usd"], abs=1e-6
+    )
 
 
 def test_undeliverable_batch_is_blocked_before_export_and_alerted(
