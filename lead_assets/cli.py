@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "plan": "plan",
     "dedupe": "dedupe",
+    "webhooks": "webhooks",
 }
 
 
