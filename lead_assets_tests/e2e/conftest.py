@@ -228,7 +228,7 @@ def processed(live: LiveDagster, tmp_path_factory: pytest.TempPathFactory) -> Pr
     t0 = live.drop(lead_file(src / "e2egood.csv", 60, seed=41, with_email=0.5))
     done = live.wait_for(
         lambda runs: _batch_run(runs, "collect_job", "e2egood", {"SUCCESS", "FAILURE"}),
-        timeout_s=300,
+        timeout_s=420,
         what="the clean batch's collect run",
     )
     elapsed = time.monotonic() - t0
@@ -237,7 +237,7 @@ def processed(live: LiveDagster, tmp_path_factory: pytest.TempPathFactory) -> Pr
     live.drop(undeliverable_file(src / "e2ebad.csv", 60, 0.6))
     failed = live.wait_for(
         lambda runs: _batch_run(runs, "collect_job", "e2ebad", {"SUCCESS", "FAILURE"}),
-        timeout_s=300,
+        timeout_s=420,
         what="the bouncy batch's collect run",
     )
     return Processed(

@@ -9,7 +9,7 @@ import time
 import pytest
 
 # Starting dagster dev and carrying two batches through the daemon takes a few minutes.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(1200)
 
 MATERIALIZATIONS = """
 query M($key: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $key) { __typename
