@@ -57,8 +57,11 @@ def _check(asset: str, name: str, description: str, judge: Judge, *, blocking: b
     return _the_check
 
 
-def _estimate_usd(context: dg.AssetCheckExecutionContext, batch_key: str) -> float | None:
-    """The credits sensor's estimate, from the tags of the run that last enriched the batch."""
+def _estimate(
+    context: dg.AssetCheckExecutionContext, batch_key: str
+) -> tuple[float | None, str | None]:
+    """The credits sensor's estimate and the run it was made for: the run that last enriched
+    the batch (its tags carry the estimate)."""
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(
             asset_key=dg.AssetKey("generect_enrichment"), asset_partitions=[batch_key]
@@ -66,10 +69,15 @@ def _estimate_usd(context: dg.AssetCheckExecutionContext, batch_key: str) -> flo
         limit=1,
     ).records
     if not records:
-        return None
+        return None, None
     run = context.instance.get_run_by_id(records[0].run_id)
     raw = run.tags.get("lead_assets/estimate_usd") if run else None
-    return float(raw) if raw is not None else None
+    return (float(raw) if raw is not None else None), records[0].run_id
+
+
+def _spend_vs_estimate(c, e, k, t):  # type: ignore[no-untyped-def]
+    estimate, run_id = _estimate(c, k)
+    return quality.enriched_spend_vs_estimate(e, k, estimate, t, run_id)
 
 
 rejected_share = _check(
@@ -114,9 +122,9 @@ vendor_failure_share = _check(
 spend_vs_estimate = _check(
     "enriched_leads",
     "spend_vs_estimate",
-    "USD spent on the batch (settled, plus unknown at their estimate) against the credits "
-    "sensor's estimate, within a tolerance.",
-    lambda c, e, k, t: quality.enriched_spend_vs_estimate(e, k, _estimate_usd(c, k), t),
+    "USD the enrichment run spent (settled, plus unknown at their estimate) against the "
+    "credits sensor's estimate for that run, within a tolerance.",
+    _spend_vs_estimate,
     blocking=False,
 )
 duplicate_rate = _check(

@@ -123,25 +123,32 @@ def enriched_vendor_failures(engine: Engine, batch_key: str, t: Thresholds) -> V
     return quality.vendor_failure_share(rows, failed, t)
 
 
-def batch_spend_usd(engine: Engine, batch_key: str) -> float:
-    """USD settled or possibly charged (unknown) for the batch, across runs."""
+def batch_spend_usd(engine: Engine, batch_key: str, run_id: str | None = None) -> float:
+    """USD settled or possibly charged (unknown) for the batch; only ``run_id``'s when given
+    (the enrichment run the estimate was made for, not an ICP pull's search)."""
+    sql = (
+        "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN amount "
+        "WHEN state = 'unknown' THEN estimate ELSE 0 END), 0) FROM spend_ledger "
+        "WHERE batch_key = :k AND unit = 'usd'"
+    )
+    params = {"k": batch_key}
+    if run_id:
+        sql += " AND run_id = :r"
+        params["r"] = run_id
     with engine.connect() as conn:
-        value = conn.execute(
-            text(
-                "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN amount "
-                "WHEN state = 'unknown' THEN estimate ELSE 0 END), 0) FROM spend_ledger "
-                "WHERE batch_key = :k AND unit = 'usd'"
-            ),
-            {"k": batch_key},
-        ).scalar_one()
+        value = conn.execute(text(sql), params).scalar_one()
     return float(value or 0.0)
 
 
 def enriched_spend_vs_estimate(
-    engine: Engine, batch_key: str, estimate_usd: float | None, t: Thresholds
+    engine: Engine,
+    batch_key: str,
+    estimate_usd: float | None,
+    t: Thresholds,
+    run_id: str | None = None,
 ) -> Verdict:
-    """The batch's USD spend against the credits sensor's estimate."""
-    return quality.spend_vs_estimate(batch_spend_usd(engine, batch_key), estimate_usd, t)
+    """The enrichment run's USD spend against the credits sensor's estimate for that run."""
+    return quality.spend_vs_estimate(batch_spend_usd(engine, batch_key, run_id), estimate_usd, t)
 
 
 def _clusters_of_batch(engine: Engine, batch_key: str) -> list[tuple[str, int]]:
