@@ -10,6 +10,7 @@ import os
 
 import dagster as dg
 
+from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
 from lead_assets.checks import ASSET_CHECKS
 from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
@@ -41,7 +42,7 @@ def _optional(name: str, default: str) -> str:
 def build_definitions() -> dg.Definitions:
     """Assets, checks, jobs, sensors and resources of the code location."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        assets=with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
         asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
         jobs=[
             ingest_job,

@@ -89,3 +89,17 @@ def test_ops_alert_sensor_reports_credits_exhausted(pipeline_factory, alert_rece
     sensor.evaluate_tick(context)
     body = alert_receiver.wait(lambda b: b["lead_assets"]["kind"] == "credits_exhausted")
     assert "Generect $0.00 left" in body["lead_assets"]["reason"]
+
+
+def test_assets_name_their_systems_and_show_their_columns() -> None:
+    from lead_assets.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    node = graph.get(dg.AssetKey("generect_enrichment"))
+    assert node.kinds == {"generect", "postgres"}
+    assert graph.get(dg.AssetKey("leedrush_results")).kinds == {"leedrush", "postgres"}
+    schema = graph.get(dg.AssetKey("enriched_leads")).metadata["dagster/column_schema"]
+    columns = {c.name: c for c in schema.columns}
+    assert columns["email_status"].type == "text"
+    assert "valid | invalid" in (columns["email_status"].description or "")
+    assert "spend_usd" in columns
