@@ -2,6 +2,7 @@
 #
 #   make demo   sandbox + embedded SQLite + the whole graph on samples/, summary printed
 #   make test   the test suite (SQLite and a throwaway PostgreSQL cluster)
+#   make test-e2e  the real dagster dev (daemon + webserver) and the UI in Chromium (a few minutes)
 #   make dev    Dagster UI at http://127.0.0.1:3000 with the daemon (sensors and schedules tick)
 #   make bench  benchmarks (figures printed; see benchmarks/)
 #   make lint   ruff check + format check
@@ -15,7 +16,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install demo test dev bench lint fmt clean
+.PHONY: help install demo test test-e2e dev bench lint fmt clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -33,6 +34,13 @@ demo: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium (apt) drives the UI test; Playwright's own browser download is never used.
+test-e2e: install
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	$(UV) sync --frozen --compile-bytecode --group e2e
+	LEAD_ASSETS_E2E=1 $(BIN)/pytest lead_assets_tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
+	$(UV) sync --frozen --compile-bytecode
 
 dev: install
 	$(BIN)/python -m lead_assets.dev

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "plan": "plan",
     "dedupe": "dedupe",
     "reconcile": "reconcile",
+    "webhooks": "webhooks",
 }
 
 

@@ -10,11 +10,15 @@ import os
 
 import dagster as dg
 
+from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
+from lead_assets.checks import ASSET_CHECKS
 from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.schedules import SCHEDULES, maintenance_job
+from lead_assets.sensors.alerts import ops_alert_sensor, run_failure_alert_sensor
 from lead_assets.sensors.credits import credits_sensor
 from lead_assets.sensors.file_drop import file_drop_sensor
 from lead_assets.sensors.generect_counts import generect_counts_sensor
@@ -38,10 +42,25 @@ def _optional(name: str, default: str) -> str:
 def build_definitions() -> dg.Definitions:
     """Assets, checks, jobs, sensors and resources of the code location."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
-        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[ingest_job, prospect_job, enrich_job, collect_job, resolution.recluster_job],
-        sensors=[file_drop_sensor, credits_sensor, leedrush_status_sensor, generect_counts_sensor],
+        assets=with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
+        asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
+        jobs=[
+            ingest_job,
+            prospect_job,
+            enrich_job,
+            collect_job,
+            resolution.recluster_job,
+            maintenance_job,
+        ],
+        schedules=SCHEDULES,
+        sensors=[
+            file_drop_sensor,
+            credits_sensor,
+            leedrush_status_sensor,
+            generect_counts_sensor,
+            run_failure_alert_sensor,
+            ops_alert_sensor,
+        ],
         resources={
             "warehouse": _warehouse(),
             "generect": GenerectResource(

@@ -29,12 +29,25 @@ def use_sandbox_if_unconfigured() -> subprocess.Popen | None:
     return subprocess.Popen([sys.executable, "-m", "lead_assets.cli", "sandbox"])
 
 
+def demo_hint(home) -> str:  # type: ignore[no-untyped-def]
+    """`make demo` keeps its own fresh instance and warehouse under .state/demo; say how to open
+    them, since a UI on another instance shows none of the demo's runs."""
+    demo_state = PROJECT_ROOT / ".state" / "demo"
+    if (demo_state / "dagster_home").resolve() == home.resolve():
+        return "Showing the demo's instance (runs, checks and spend of `make demo`)."
+    return (
+        "The runs of `make demo` live in their own instance; to see them: "
+        f"LEAD_ASSETS_STATE_DIR={demo_state} make dev"
+    )
+
+
 def main() -> int:
     """Run ``dagster dev`` on the workspace until interrupted."""
     home = ensure_dagster_home()
     landing_dir().mkdir(parents=True, exist_ok=True)
     sandbox = use_sandbox_if_unconfigured()
     print(f"DAGSTER_HOME={home}\nDrop lead files into {landing_dir()}\nUI: http://127.0.0.1:3000")
+    print(demo_hint(home))
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     cmd = [
         dagster,

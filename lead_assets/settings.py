@@ -154,6 +154,20 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
     EnvVarDoc("LEAD_ASSETS_SCORING_CONFIG", "config/scoring.yaml", False, "scoring rules"),
     EnvVarDoc("LEAD_ASSETS_DNC_FILE", "config/do_not_contact.csv", False, "do-not-contact list"),
     EnvVarDoc("LEAD_ASSETS_ICP_PROFILES", "config/icp_profiles.yaml", False, "ICP profiles"),
+    EnvVarDoc(
+        "LEAD_ASSETS_ALERT_WEBHOOK_URL", "unset (log only)", True, "Slack-compatible alert webhook"
+    ),
+    EnvVarDoc("LEAD_ASSETS_UI_URL", "http://127.0.0.1:3000", False, "UI base for run links"),
+    EnvVarDoc("LEAD_ASSETS_STALE_BATCH_S", "3600", False, "alert on a Leedrush batch this old"),
+    EnvVarDoc(
+        "LEAD_ASSETS_CHECK_<LIMIT>", "see lead_assets/core/quality.py", False, "check limits"
+    ),
+    EnvVarDoc("LEEDRUSH_WEBHOOK_SECRET", "unset", True, "Leedrush webhook signing secret"),
+    EnvVarDoc("GENERECT_WEBHOOK_SECRET", "unset", True, "Generect webhook signing secret"),
+    EnvVarDoc("LEAD_ASSETS_WEBHOOK_TOLERANCE_S", "300", False, "oldest webhook event accepted"),
+    EnvVarDoc(
+        "LEAD_ASSETS_PARTITION_RETENTION_DAYS", "90", False, "prune exported batches' partitions"
+    ),
 )
 
 

@@ -14,7 +14,10 @@ from lead_assets.resources.warehouse import WarehouseResource
     kinds={"python", "sql"},
     deps=[dg.AssetKey("deduplicated_accounts")],
     metadata={"warehouse_table": "qualified_leads"},
-    check_specs=[dg.AssetCheckSpec("every_row_accounted_for", asset="qualified_leads")],
+    # Blocking: a batch whose rows do not add up is not exported.
+    check_specs=[
+        dg.AssetCheckSpec("every_row_accounted_for", asset="qualified_leads", blocking=True)
+    ],
 )
 def qualified_leads(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

@@ -117,6 +117,7 @@ class GenerectStats:
     spend_usd: float = 0.0
     estimate_usd: float = 0.0
     balance_usd: float | None = None
+    balance_after_usd: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -144,8 +145,38 @@ class GenerectStats:
             else 0.0,
         }
         if self.balance_usd is not None:
-            out["generect_balance_usd"] = round(self.balance_usd, 4)
+            out["generect_balance_before_usd"] = round(self.balance_usd, 4)
+        if self.balance_after_usd is not None:
+            out["generect_balance_after_usd"] = round(self.balance_after_usd, 4)
         return out
+
+
+def paid_call_count(engine: Engine, *, run_id: str | None, batch_key: str) -> int:
+    """Ledger entries of this run and batch that the vendor charged for (settled above zero)."""
+    if not run_id:
+        return 0
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT COUNT(*) FROM spend_ledger WHERE run_id = :r AND batch_key = :k "
+                    "AND vendor = 'generect' AND state = 'settled' AND amount > 0"
+                ),
+                {"r": run_id, "k": batch_key},
+            ).scalar_one()
+        )
+
+
+def _balance_after(generect, log: logging.Logger) -> float | None:  # type: ignore[no-untyped-def]
+    """The Generect balance after the run's spending (free); None when it cannot be read."""
+    probe = generect.get_client()
+    try:
+        return probe.balance()
+    except Exception as exc:  # the metadata figure must not fail a run that already paid
+        log.warning(f"Generect balance not readable after the run: {type(exc).__name__}")
+        return None
+    finally:
+        probe.close()
 
 
 def _reserve_env(name: str) -> float:
@@ -371,15 +402,17 @@ def enrich_with_generect(
             v = verdicts[lead.email]
             actions.append("validate")
             status, raw, catch_all = v["status"], v.get("raw"), v.get("catch_all")
+        # The flags are NaN (truthy) when the lead had no email: only a real True counts.
+        disposable = lead.email_is_disposable is True or lead.email_is_disposable == 1
         if status is None and lead.email:
             status = (
                 "disposable"
-                if lead.email_is_disposable
+                if disposable
                 else "webmail"
-                if lead.email_is_free
+                if lead.email_is_free is True or lead.email_is_free == 1
                 else "unknown"
             )
-        if lead.email_is_disposable:
+        if disposable:
             status = "disposable"
         company = companies.get(lead.domain) if lead.domain else None
         if company:
@@ -428,6 +461,10 @@ def enrich_with_generect(
     stats.spend_usd = (
         ledger_totals(engine, run_id=run_id, batch_key=batch_key).get("usd", 0.0) if run_id else 0.0
     )
+    # Issue 13: the UI showed paid_calls 0 beside a real spend and the balance from before the
+    # run; count the run's charged ledger entries and read the balance again (a free call).
+    stats.paid_calls = paid_call_count(engine, run_id=run_id, batch_key=batch_key)
+    stats.balance_after_usd = _balance_after(generect, log)
     stats.awaiting_reconciliation = sum(len(v) for v in awaiting.values())
     stats.answers_lost = len(lost)
     stats.vendor_errors = len(failed)

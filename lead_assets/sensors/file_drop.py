@@ -79,7 +79,8 @@ def landing_sensor_result(
 
 @dg.sensor(
     job=ingest_job,
-    minimum_interval_seconds=30,
+    # A tick is a directory listing and a few warehouse reads: cheap enough to run often.
+    minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Watches LEAD_ASSETS_LANDING_DIR. A file is taken once it is complete (unchanged across two "

@@ -1,0 +1,95 @@
+"""Nightly maintenance, Dagster-free: reconcile unknown charges, recluster when drift says so,
+expired cache rows, and which old batches' dynamic partitions may be pruned.
+
+Each step is a function the maintenance job calls in turn; one failing step is reported and the
+others still run (a vendor outage must not stop the cache from being pruned).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from lead_assets.warehouse.engine import write_transaction
+
+log = logging.getLogger(__name__)
+
+
+def partition_retention() -> timedelta:
+    """``LEAD_ASSETS_PARTITION_RETENTION_DAYS`` (default 90): exported batches older than this
+    lose their dynamic partition (their warehouse rows and exports stay)."""
+    return timedelta(days=float(os.environ.get("LEAD_ASSETS_PARTITION_RETENTION_DAYS") or 90))
+
+
+def recluster_drift_limit() -> float:
+    """``LEAD_ASSETS_RECLUSTER_DRIFT`` (default 0.02): drift above this triggers a recluster."""
+    return float(os.environ.get("LEAD_ASSETS_RECLUSTER_DRIFT") or 0.02)
+
+
+@dataclass
+class StepOutcome:
+    """What one maintenance step did, as a sentence and a number for the UI."""
+
+    step: str
+    done: bool
+    detail: str
+    count: int = 0
+
+
+def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:  # type: ignore[no-untyped-def]
+    """Hook for issue 10's reconciliation (``lead_assets.pipeline.reconcile.reconcile``): called
+    when that module exists; otherwise the step says so and does nothing."""
+    try:
+        module = importlib.import_module("lead_assets.pipeline.reconcile")
+    except ModuleNotFoundError:
+        return StepOutcome("reconcile", False, "no reconcile step installed (hook only)")
+    stats = module.reconcile(engine, generect, leedrush)
+    summary = stats.summary() if hasattr(stats, "summary") else {}
+    return StepOutcome("reconcile", True, f"reconciled: {summary}", len(summary))
+
+
+def recluster_if_drifted(engine: Engine) -> StepOutcome:
+    """Full recluster when the incremental path's drift measure (``resolve.incremental_drift``,
+    when the resolution module provides it) exceeds the limit."""
+    from lead_assets.pipeline import resolve
+
+    measure = getattr(resolve, "incremental_drift", None)
+    if measure is None:
+        return StepOutcome("recluster", False, "no drift measure available (hook only)")
+    drift = float(measure(engine))
+    if drift <= recluster_drift_limit():
+        return StepOutcome("recluster", False, f"drift {drift:.4f} within the limit")
+    stats = resolve.recluster_all(engine)
+    return StepOutcome("recluster", True, f"drift {drift:.4f}: reclustered {stats.summary()}")
+
+
+def prune_expired_cache(engine: Engine, now: datetime | None = None) -> StepOutcome:
+    """Delete cached vendor answers past their TTL (they would never be read again)."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    with write_transaction(engine) as conn:
+        deleted = conn.execute(text("DELETE FROM api_cache WHERE expires_at < :t"), {"t": now})
+    return StepOutcome(
+        "prune_cache", True, f"{deleted.rowcount} expired cache row(s) deleted", deleted.rowcount
+    )
+
+
+def prunable_batches(engine: Engine, now: datetime | None = None) -> list[str]:
+    """Batches exported longer ago than the retention: their partitions can go (a batch never
+    exported stays, since its partition is the visible backlog)."""
+    cutoff = (now or datetime.now(UTC)) - partition_retention()
+    with engine.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT batch_key FROM batch_exports GROUP BY batch_key "
+                    "HAVING MAX(written_at) < :c ORDER BY batch_key"
+                ),
+                {"c": cutoff.astimezone(UTC).replace(tzinfo=None)},
+            )
+        ]
