@@ -55,13 +55,16 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
     from lead_assets.definitions import build_definitions
-    from lead_assets.pipeline.daemon import drain
+    from lead_assets.pipeline.daemon import drain, execute_run
     from lead_assets.pipeline.summary import batch_figures, export_paths
+    from lead_assets.resources.warehouse import WarehouseResource
     from lead_assets.sensors.file_drop import landing_sensor_result
     from lead_assets.settings import landing_dir
 
     defs = build_definitions()
-    engine = defs.resources["warehouse"].engine()
+    # Resolved now from the environment: the definitions hold an EnvVar when a URL is configured.
+    warehouse = WarehouseResource()
+    engine = warehouse.engine()
     landing = landing_dir()
     landing.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".csv", ".jsonl", ".gz"))
@@ -72,7 +75,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
         runs = drain(defs, instance, ["generect_counts_sensor"], on_run=_show).runs
         print("\n2. File drop: the samples land in", landing)
         result, summary = landing_sensor_result(
-            instance, defs.resources["warehouse"], None, all_complete=True
+            instance, warehouse, None, all_complete=True
         )
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(
@@ -104,15 +107,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
             ]
         for key in keys:
             for job in ("enrich_job", "collect_job"):
-                ok = (
-                    defs.resolve_job_def(job)
-                    .execute_in_process(
-                        instance=instance,
-                        partition_key=key,
-                        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                    )
-                    .success
-                )
+                ok = execute_run(defs, instance, job, key)
                 failed += [] if ok else [(job, key, ok)]
         again_usd = sandbox.generect.state.sandbox.account.total_charged - first_usd
         again_credits = (

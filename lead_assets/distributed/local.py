@@ -37,7 +37,10 @@ def _rabbitmqctl(*args: str) -> None:
             "rabbitmqctl not found: install RabbitMQ (apt-get install rabbitmq-server) or use "
             "the Redis broker (broker='redis')"
         )
-    done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+    # Its own session: the Erlang CLI must not share signals with the caller's process group.
+    done = subprocess.run(
+        [exe, *args], capture_output=True, text=True, timeout=60, start_new_session=True
+    )
     if done.returncode != 0:
         raise BrokerUnavailable(
             f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}"
@@ -182,8 +185,14 @@ def start_worker(
         "--logfile",
         str(log_path),
     ]
+    # Its own session, as on another host: a Ctrl-C in the caller's terminal does not reach it
+    # (we stop it ourselves), and its shutdown signals do not reach the caller.
     process = subprocess.Popen(
-        command, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     return LocalWorker(name, process, log_path, hostname=f"{name}@{os.uname().nodename}")
 

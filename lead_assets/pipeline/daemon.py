@@ -29,6 +29,39 @@ def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[st
     return {r.tags.get("dagster/run_key", "") for r in runs}
 
 
+def execute_run(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    job_name: str,
+    partition_key: str | None,
+    tags: dict[str, str] | None = None,
+    *,
+    log_level: str = "WARNING",
+) -> bool:
+    """Run one job for one batch and say whether it succeeded.
+
+    In process by default; with ``LEAD_ASSETS_EXECUTOR=celery`` the run's steps go to the Celery
+    workers (``execute_in_process`` would silently keep them here).
+    """
+    from lead_assets.distributed.settings import executor_kind
+
+    if executor_kind() == "celery":
+        from lead_assets.distributed.runs import run_job
+
+        return run_job(instance, job_name, partition_key, tags=tags).success
+    return (
+        defs.resolve_job_def(job_name)
+        .execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            tags=tags,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        .success
+    )
+
+
 def drain(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -76,19 +109,13 @@ def drain(
                 if request.run_key and request.run_key in done:
                     continue
                 job_name = request.job_name or sensor.job_name
-                job = defs.resolve_job_def(job_name)
                 tags = {**(request.tags or {}), "dagster/sensor_name": name}
                 if request.run_key:
                     tags["dagster/run_key"] = request.run_key
                 try:
-                    run = job.execute_in_process(
-                        instance=instance,
-                        partition_key=request.partition_key,
-                        tags=tags,
-                        raise_on_error=False,
-                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    ok = execute_run(
+                        defs, instance, job_name, request.partition_key, tags, log_level=log_level
                     )
-                    ok = run.success
                 except Exception as exc:  # a definition-level error: report, keep draining
                     ok = False
                     outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")

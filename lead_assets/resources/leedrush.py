@@ -33,8 +33,22 @@ class LeedrushResource(dg.ConfigurableResource):
         "unique filename before declaring the charge unknown",
     )
 
+    shared_limiter_url: str = Field(
+        default="",
+        description="LEAD_ASSETS_LIMITER_REDIS_URL: a Redis URL whose per-account window every "
+        "process shares (workers, daemon), so the plan's requests per minute hold across them; "
+        "empty = each process keeps its own window",
+    )
+
     def get_client(self, spend_hook: SpendHook | None = None) -> LeedrushClient:
         """A client whose billable calls report to ``spend_hook``."""
+        limiter = None
+        if self.shared_limiter_url:
+            from lead_assets.distributed.limiter import SharedRequestLimiter, account_key
+
+            limiter = SharedRequestLimiter(
+                self.shared_limiter_url, account_key("leedrush", self.email)
+            )
         return LeedrushClient(
             self.email,
             self.password,
@@ -44,4 +58,5 @@ class LeedrushResource(dg.ConfigurableResource):
             policy=RetryPolicy(throttled_wait=self.throttled_wait_s),
             timeout_s=self.timeout_s,
             reconcile_grace_s=self.reconcile_grace_s,
+            limiter=limiter,
         )
