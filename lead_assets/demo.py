@@ -74,9 +74,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
         print("\n1. ICP prospecting (free count, then a budget-capped paid pull)")
         runs = drain(defs, instance, ["generect_counts_sensor"], on_run=_show).runs
         print("\n2. File drop: the samples land in", landing)
-        result, summary = landing_sensor_result(
-            instance, warehouse, None, all_complete=True
-        )
+        result, summary = landing_sensor_result(instance, warehouse, None, all_complete=True)
         for request in result.dynamic_partitions_requests or []:
             instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys)
