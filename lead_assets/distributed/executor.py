@@ -12,6 +12,7 @@ both, and a job's definition does not change with the host it was imported on.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import dagster as dg
@@ -27,6 +28,10 @@ from lead_assets.distributed.settings import (
     broker_url,
     executor_kind,
 )
+
+# dagster-celery builds its task once per submitted step; Celery warns each time that the name is
+# already registered (to the same task). Noise, not a problem: hide it.
+warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
 
 CONFIG_SCHEMA = {
     "kind": dg.Field(
