@@ -104,3 +104,23 @@ def steps_per_worker(placements: Iterable[StepPlacement]) -> Counter[str]:
 def workers_line(counts: Mapping[str, int]) -> str:
     """``workers: w1@host=5, w2@host=4`` (the line the distributed demo ends with)."""
     return "workers: " + ", ".join(f"{name}={n}" for name, n in sorted(counts.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lead_assets.distributed.runs JOB PARTITION``: one run in this process (a run
+    worker, as the run launcher would start it) on the instance of ``DAGSTER_HOME``; prints the
+    run id and exits 0 when the run succeeded."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m lead_assets.distributed.runs JOB PARTITION", file=sys.stderr)
+        return 2
+    with dg.DagsterInstance.get() as instance:
+        result = run_job(instance, args[0], args[1])
+    print(result.run_id)
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
