@@ -1,6 +1,7 @@
 # lead_assets — one entry point for a fresh machine. Every target installs what it needs.
 #
 #   make demo   sandbox + embedded SQLite + the whole graph on samples/, summary printed
+#   make demo-distributed  the demo on two Celery workers, PostgreSQL storage, a RabbitMQ broker
 #   make test   the test suite (SQLite and a throwaway PostgreSQL cluster)
 #   make test-e2e  the real dagster dev (daemon + webserver) and the UI in Chromium (a few minutes)
 #   make dev    Dagster UI at http://127.0.0.1:3000 with the daemon (sensors and schedules tick)
@@ -15,8 +16,11 @@ BIN := $(VENV)/bin
 # uv from PATH, else installed into the user's Python on first use.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_COMPILE_BYTECODE := 1
+# The Celery executor (dagster-celery) is an optional extra of the package; the test suite and
+# `make demo-distributed` need it, so the checkout installs it.
+UV_EXTRAS ?= --extra celery
 
-.PHONY: help install demo test test-e2e dev bench lint fmt clean
+.PHONY: help install demo demo-distributed test test-e2e dev bench lint fmt clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -24,13 +28,16 @@ help:
 $(BIN)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
 		$(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode $(UV_EXTRAS)
 	@touch $@
 
 install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/python -m lead_assets.demo
+
+demo-distributed: install
+	$(BIN)/python -m lead_assets.distributed.demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

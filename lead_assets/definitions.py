@@ -13,6 +13,8 @@ import dagster as dg
 from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
 from lead_assets.checks import ASSET_CHECKS
+from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
+from lead_assets.distributed.pools import generect_slots, step_share
 from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
@@ -37,6 +39,13 @@ def _warehouse() -> WarehouseResource:
 def _optional(name: str, default: str) -> str:
     # Non-secret settings with a default: read now so the UI shows the value in use.
     return os.environ.get(name) or default
+
+
+def _shared_limiter() -> dict:
+    # A Redis URL may carry a password: an EnvVar, and only when set (issue 14).
+    if os.environ.get(LIMITER_REDIS_ENV):
+        return {"shared_limiter_url": dg.EnvVar(LIMITER_REDIS_ENV)}
+    return {}
 
 
 def build_definitions() -> dg.Definitions:
@@ -66,12 +75,15 @@ def build_definitions() -> dg.Definitions:
             "generect": GenerectResource(
                 api_key=dg.EnvVar("GENERECT_API_KEY"),
                 base_url=_optional("GENERECT_BASE_URL", "https://api.generect.com"),
+                # This step's share of the account's parallel caps (pool `generect` slots).
+                concurrency=step_share(generect_slots()),
             ),
             "leedrush": LeedrushResource(
                 email=dg.EnvVar("LEEDRUSH_EMAIL"),
                 password=dg.EnvVar("LEEDRUSH_PASSWORD"),
                 base_url=_optional("LEEDRUSH_BASE_URL", "https://leedrush.com"),
                 plan=_optional("LEEDRUSH_PLAN", ""),
+                **_shared_limiter(),
             ),
         },
     )

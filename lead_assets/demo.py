@@ -56,7 +56,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
 
     from lead_assets.commands.resources import resolved_resource
     from lead_assets.definitions import build_definitions
-    from lead_assets.pipeline.daemon import drain
+    from lead_assets.pipeline.daemon import drain, execute_run
     from lead_assets.pipeline.summary import batch_figures, export_paths
     from lead_assets.sensors.file_drop import landing_sensor_result
     from lead_assets.settings import landing_dir
@@ -104,15 +104,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
             ]
         for key in keys:
             for job in ("enrich_job", "collect_job"):
-                ok = (
-                    defs.resolve_job_def(job)
-                    .execute_in_process(
-                        instance=instance,
-                        partition_key=key,
-                        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                    )
-                    .success
-                )
+                ok = execute_run(defs, instance, job, key).success
                 failed += [] if ok else [(job, key, ok)]
         again_usd = sandbox.generect.state.sandbox.account.total_charged - first_usd
         again_credits = (

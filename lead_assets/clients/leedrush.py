@@ -472,6 +472,7 @@ class LeedrushClient:
         reconcile_grace_s: float = 5.0,
         plan_ttl_s: float = 300.0,
         check_concurrency: bool = True,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self._email, self._password = email, password
         self._token: str | None = None
@@ -493,7 +494,9 @@ class LeedrushClient:
         self._plan_read_at: float | None = None
         self._plan_ttl_s = plan_ttl_s
         limits = self.limits or PLANS["payg"]
-        self._limiter = RequestLimiter(limits.requests_per_minute, sleep=self.policy.sleep)
+        # ``limiter``: one with the same interface shared by other processes (a Redis window).
+        self._limiter = limiter or RequestLimiter(None, sleep=self.policy.sleep)
+        self._limiter.rpm = limits.requests_per_minute
         self.reconcile_grace_s = reconcile_grace_s
         self.check_concurrency = check_concurrency
         #: Counters for metadata and benchmarks.

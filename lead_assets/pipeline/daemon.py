@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import dagster as dg
 
@@ -38,6 +39,35 @@ def _was_interrupted(run: object) -> bool:
 def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[str]:
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/sensor_name": sensor_name}))
     return {r.tags.get("dagster/run_key", "") for r in runs}
+
+
+def execute_run(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    job_name: str,
+    partition_key: str | None,
+    tags: dict[str, str] | None = None,
+    *,
+    log_level: str = "WARNING",
+) -> Any:
+    """Run one job for one batch; the result's ``success`` says whether it succeeded.
+
+    In process by default; with ``LEAD_ASSETS_EXECUTOR=celery`` the run's steps go to the Celery
+    workers (``execute_in_process`` would silently keep them here).
+    """
+    from lead_assets.distributed.settings import executor_kind
+
+    if executor_kind() == "celery":
+        from lead_assets.distributed.runs import run_job
+
+        return run_job(instance, job_name, partition_key, tags=tags)
+    return defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance,
+        partition_key=partition_key,
+        tags=tags,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
 
 
 def drain(
@@ -101,17 +131,12 @@ def drain(
                 if request.run_key and request.run_key in done:
                     continue
                 job_name = request.job_name or sensor.job_name
-                job = defs.resolve_job_def(job_name)
                 tags = {**(request.tags or {}), "dagster/sensor_name": name}
                 if request.run_key:
                     tags["dagster/run_key"] = request.run_key
                 try:
-                    run = job.execute_in_process(
-                        instance=instance,
-                        partition_key=request.partition_key,
-                        tags=tags,
-                        raise_on_error=False,
-                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    run = execute_run(
+                        defs, instance, job_name, request.partition_key, tags, log_level=log_level
                     )
                     ok = run.success
                     if not ok and _was_interrupted(run):

@@ -34,14 +34,32 @@ class LeedrushResource(dg.ConfigurableResource):
         description="after a lost process answer, how long to look for the batch by its "
         "unique filename before declaring the charge unknown",
     )
+    shared_limiter_url: str = Field(
+        default="",
+        description="LEAD_ASSETS_LIMITER_REDIS_URL: a Redis URL whose per-account window every "
+        "process shares (workers, daemon), so the plan's requests per minute hold across them; "
+        "empty = each process keeps its own window",
+    )
 
-    def __repr_args__(self) -> Any:  # pydantic's repr: never show the login
-        return [
-            (k, "<hidden>" if k in ("email", "password") else v) for k, v in super().__repr_args__()
-        ]
+    def __repr_args__(self) -> Any:  # pydantic's repr: never show the login or a URL's password
+        from lead_assets.settings import mask_url_password
+
+        def shown(k: str, v: Any) -> Any:
+            if k in ("email", "password"):
+                return "<hidden>"
+            return mask_url_password(v) if k == "shared_limiter_url" and v else v
+
+        return [(k, shown(k, v)) for k, v in super().__repr_args__()]
 
     def get_client(self, spend_hook: SpendHook | None = None) -> LeedrushClient:
         """A client whose billable calls report to ``spend_hook``."""
+        limiter = None
+        if self.shared_limiter_url:
+            from lead_assets.distributed.limiter import SharedRequestLimiter, account_key
+
+            limiter = SharedRequestLimiter(
+                self.shared_limiter_url, account_key("leedrush", self.email)
+            )
         return LeedrushClient(
             self.email,
             self.password,
@@ -51,4 +69,5 @@ class LeedrushResource(dg.ConfigurableResource):
             policy=RetryPolicy(throttled_wait=self.throttled_wait_s),
             timeout_s=self.timeout_s,
             reconcile_grace_s=self.reconcile_grace_s,
+            limiter=limiter,
         )
