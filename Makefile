@@ -6,7 +6,7 @@
 #   make test-e2e  the real dagster dev (daemon + webserver) and the UI in Chromium (a few minutes)
 #   make dev    Dagster UI at http://127.0.0.1:3000 with the daemon (sensors and schedules tick)
 #   make bench  benchmarks (figures printed; see benchmarks/)
-#   make lint   ruff check + format check
+#   make lint   ruff check + format check + dg check defs
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -58,6 +58,9 @@ bench: install
 lint: install
 	$(BIN)/ruff check lead_assets lead_assets_tests benchmarks
 	$(BIN)/ruff format --check lead_assets lead_assets_tests benchmarks
+	@# A throwaway instance: the production dagster.yaml needs PostgreSQL settings to load.
+	@mkdir -p .state/lint_home && printf "telemetry:\n  enabled: false\n" > .state/lint_home/dagster.yaml && DAGSTER_HOME=$(CURDIR)/.state/lint_home \
+		$(BIN)/dg check defs --use-active-venv
 
 fmt: install
 	$(BIN)/ruff check --fix lead_assets lead_assets_tests benchmarks

@@ -1,5 +1,5 @@
-"""``make dev``: the Dagster UI at http://127.0.0.1:3000 with the daemon, so sensors and schedules
-tick. With no vendor keys configured, the local sandbox is started too and the resources point
+"""``make dev``: ``dg dev``, the Dagster UI at http://127.0.0.1:3000 with the daemon, so sensors and
+schedules tick. With no vendor keys configured, the local sandbox is started too and the resources point
 at it, so a fresh clone is fully clickable without spending anything."""
 
 from __future__ import annotations
@@ -42,23 +42,15 @@ def demo_hint(home) -> str:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    """Run ``dagster dev`` on the workspace until interrupted."""
+    """Run ``dg dev`` on the project (``[tool.dg]`` in pyproject.toml) until interrupted."""
     home = ensure_dagster_home()
     landing_dir().mkdir(parents=True, exist_ok=True)
     sandbox = use_sandbox_if_unconfigured()
     print(f"DAGSTER_HOME={home}\nDrop lead files into {landing_dir()}\nUI: http://127.0.0.1:3000")
     print(demo_hint(home))
-    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
-    cmd = [
-        dagster,
-        "dev",
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        "3000",
-    ]
+    dg = os.path.join(os.path.dirname(sys.executable), "dg")
+    # dg reads the code location from [tool.dg] and runs it in this same virtual environment.
+    cmd = [dg, "dev", "--use-active-venv", "--host", "127.0.0.1", "--port", "3000"]
     try:
         return subprocess.call(cmd, cwd=PROJECT_ROOT)
     except KeyboardInterrupt:
