@@ -45,7 +45,7 @@ test: install
 # Debian's Chromium (apt) drives the UI test; Playwright's own browser download is never used.
 test-e2e: install
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
-	$(UV) sync --frozen --compile-bytecode --group e2e
+	$(UV) sync --frozen --compile-bytecode $(UV_EXTRAS) --group e2e
 	LEAD_ASSETS_E2E=1 $(BIN)/pytest lead_assets_tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 	$(UV) sync --frozen --compile-bytecode
 
