@@ -31,6 +31,7 @@ from lead_assets.clients.errors import (
     VendorError,
 )
 from lead_assets.core.pii import mask_text
+from lead_assets.core.prices import GENERECT_USD
 from lead_assets.pipeline import reuse
 from lead_assets.pipeline.batch_registry import set_batch_state
 from lead_assets.warehouse import read_partition, replace_partition
@@ -303,7 +304,12 @@ def enrich_with_generect(
                 for v in results
             }
 
-        checks = buy("email_validate", list(vkeys.values()), run_validate, price=lambda _: 0.005)
+        checks = buy(
+            "email_validate",
+            list(vkeys.values()),
+            run_validate,
+            price=lambda _: GENERECT_USD["email_validate"],
+        )
         stats.emails_validated = checks.bought_or_tried
         verdicts.update({e: checks.answers[k] for e, k in vkeys.items() if k in checks.answers})
 
@@ -321,7 +327,7 @@ def enrich_with_generect(
             run_company,
             group=1,
             workers=8,
-            price=lambda data: 0.02 if data else 0.0,
+            price=lambda data: GENERECT_USD["enrich_company"] if data else 0.0,
         )
         stats.companies_enriched = firms.bought_or_tried
         companies.update({d: firms.answers[k] for d, k in ckeys.items() if k in firms.answers})
@@ -590,7 +596,7 @@ def buy_items(
 
 
 def _find_price(answer: object) -> float:
-    return 0.02 if isinstance(answer, dict) and answer.get("email") else 0.0
+    return GENERECT_USD["email_find"] if isinstance(answer, dict) and answer.get("email") else 0.0
 
 
 def find_answers(keys: Sequence[str], results: Sequence) -> dict[str, object]:  # type: ignore[type-arg]
@@ -663,7 +669,7 @@ def merge_enriched(engine: Engine, batch_key: str) -> MergeStats:
                 sources["email"] = {
                     "source": "generect",
                     "at": str(g["enriched_at"]),
-                    "cost": 0.02,
+                    "cost": GENERECT_USD["email_find"],
                     "unit": "usd",
                 }
             if g["email_status"]:
@@ -690,7 +696,7 @@ def merge_enriched(engine: Engine, batch_key: str) -> MergeStats:
             sources["company"] = {
                 "source": "generect",
                 "at": str(g["enriched_at"]),
-                "cost": 0.02,
+                "cost": GENERECT_USD["enrich_company"],
                 "unit": "usd",
             }
         statuses[status or "none"] += 1
