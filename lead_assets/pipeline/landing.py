@@ -243,28 +243,14 @@ def _take_file(
         _remove_marker(path)
         result.duplicates.append(path)
         return
-    try:
-        if st.st_size > max_bytes:
-            raise FileUnusable(
-                "file_too_large",
-                f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
-                "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
-            )
-        n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
-    except FileUnusable as exc:
-        q = _quarantine(path, landing, exc.code, exc.message)
-        record_file_version(
-            engine,
-            path=str(path),
-            content_hash=digest,
-            size_bytes=st.st_size,
-            mtime_ns=st.st_mtime_ns,
-            state="quarantined",
-            reason=f"{exc.code}: {exc.message}",
-            batches=[],
+    # An unusable file raises FileUnusable: the caller quarantines it with its reason.
+    if st.st_size > max_bytes:
+        raise FileUnusable(
+            "file_too_large",
+            f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
+            "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
         )
-        result.quarantined.append(q)
-        return
+    n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
     batches = [
         LeadBatch(
             batch_key=batch_key(now, _stem(path.name), i + 1, digest),
