@@ -125,9 +125,15 @@ def _earlier_members(engine: Engine, batch_key: str, cluster_ids: list[str]) -> 
             params = {f"c{i}": c for i, c in enumerate(chunk)}
             rows = conn.execute(
                 text(
-                    "SELECT lead_cluster_id, MIN(batch_key) FROM lead_clusters WHERE batch_key < :k"
-                    f" AND lead_cluster_id IN ({', '.join(f':c{i}' for i in range(len(chunk)))})"
-                    " GROUP BY lead_cluster_id"
+                    # Earlier means registered before this batch: keys sort by minute and then
+                    # by file name, so two files dropped in one minute cannot be told apart by key.
+                    "SELECT c.lead_cluster_id, MIN(c.batch_key) FROM lead_clusters c"
+                    " JOIN lead_batches b ON b.batch_key = c.batch_key"
+                    " JOIN lead_batches me ON me.batch_key = :k"
+                    " WHERE (b.created_at < me.created_at"
+                    " OR (b.created_at = me.created_at AND b.batch_key < me.batch_key))"
+                    f" AND c.lead_cluster_id IN ({', '.join(f':c{i}' for i in range(len(chunk)))})"
+                    " GROUP BY c.lead_cluster_id"
                 ),
                 {"k": batch_key, **params},
             ).all()
