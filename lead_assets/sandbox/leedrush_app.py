@@ -212,7 +212,12 @@ def create_leedrush_app(config: LeedrushSandboxConfig | None = None) -> Starlett
     state = LeedrushSandboxState(config, account, faults)
     uploads, batches, stats = state.uploads, state.batches, state.stats
     windows: dict[str, deque[float]] = {}
-    scale = config.time_scale * (30.0 if config.realistic else 1.0)
+
+    def scale() -> float:
+        # Read at each batch's creation, so a test or operator can change the clock of a
+        # running sandbox (config.time_scale) and the next batches follow it.
+        return config.time_scale * (30.0 if config.realistic else 1.0)
+
     sequence = iter(range(1, 10**12))
 
     background: set[asyncio.Task] = set()
@@ -585,8 +590,8 @@ def create_leedrush_app(config: LeedrushSandboxConfig | None = None) -> Starlett
             "created": now(),
             "seq": next(sequence),
             "created_at": created,
-            "queued_s": 0.2 * scale,
-            "processing_s": (0.3 + n * 0.00005) * scale,
+            "queued_s": 0.2 * scale(),
+            "processing_s": (0.3 + n * 0.00005) * scale(),
             "fail": forced or share or "fail" in upload["filename"].lower(),
             "results": [result_for(r) for r in upload["rows"]],
         }
