@@ -4,7 +4,6 @@ same results as a clean run and pays every item exactly once (sandbox charges ==
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -55,7 +54,6 @@ def _enrich(url: str, leads: list[dict], hook: MemorySpendHook) -> tuple[list, l
 
 
 def test_ten_thousand_leads_under_ten_percent_faults_no_double_charge() -> None:
-    started = time.monotonic()
     faulty = create_generect_app(
         GenerectSandboxConfig(fault_rate=0.10, fault_seed=11, balance=10_000.0)
     )
@@ -87,4 +85,3 @@ def test_ten_thousand_leads_under_ten_percent_faults_no_double_charge() -> None:
     assert charged == pytest.approx(clean.state.sandbox.account.total_charged)
     states = {e.state for e in hook_faulty.entries.values()}
     assert states <= {"settled", "released"}  # nothing left unknown or reserved
-    assert time.monotonic() - started < 30
