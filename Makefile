@@ -47,7 +47,7 @@ test-e2e: install
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 	$(UV) sync --frozen --compile-bytecode $(UV_EXTRAS) --group e2e
 	LEAD_ASSETS_E2E=1 $(BIN)/pytest lead_assets_tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode $(UV_EXTRAS)
 
 dev: install
 	$(BIN)/python -m lead_assets.dev
