@@ -118,27 +118,31 @@ def _earlier_members(engine: Engine, batch_key: str, cluster_ids: list[str]) -> 
     first batch that delivered them."""
     if not cluster_ids:
         return {}
-    found: dict[str, str] = {}
+    # Earlier means registered before this batch (keys sort by minute and then by file name, so
+    # two files dropped in one minute cannot be told apart by key); the first batch is the one
+    # registered first, which is not the smallest key when file names sort the other way.
+    first: dict[str, tuple[str, str]] = {}
     with engine.connect() as conn:
         for start in range(0, len(cluster_ids), 500):
             chunk = cluster_ids[start : start + 500]
             params = {f"c{i}": c for i, c in enumerate(chunk)}
             rows = conn.execute(
                 text(
-                    # Earlier means registered before this batch: keys sort by minute and then
-                    # by file name, so two files dropped in one minute cannot be told apart by key.
-                    "SELECT c.lead_cluster_id, MIN(c.batch_key) FROM lead_clusters c"
+                    "SELECT DISTINCT c.lead_cluster_id, c.batch_key, b.created_at"
+                    " FROM lead_clusters c"
                     " JOIN lead_batches b ON b.batch_key = c.batch_key"
                     " JOIN lead_batches me ON me.batch_key = :k"
                     " WHERE (b.created_at < me.created_at"
                     " OR (b.created_at = me.created_at AND b.batch_key < me.batch_key))"
                     f" AND c.lead_cluster_id IN ({', '.join(f':c{i}' for i in range(len(chunk)))})"
-                    " GROUP BY c.lead_cluster_id"
                 ),
                 {"k": batch_key, **params},
             ).all()
-            found.update({r[0]: r[1] for r in rows})
-    return found
+            for cluster, key, created in rows:
+                order = (str(created), key)
+                if cluster not in first or order < first[cluster]:
+                    first[cluster] = order
+    return {cluster: order[1] for cluster, order in first.items()}
 
 
 def qualify_batch(engine: Engine, batch_key: str) -> QualifyStats:

@@ -61,11 +61,6 @@ def test_redropping_the_same_people_under_new_names_spends_nothing(
         # Every lead is an old one, except those the do-not-contact list still blocks.
         blocked = [r for s, r in rows if r and r[0].startswith("on the do-not-contact list")]
         delivered = [r for s, r in rows if s == "ALREADY_DELIVERED"]
-        if p.engine.dialect.name == "postgresql" and len(delivered) + len(blocked) != len(rows):
-            # Open (issue 11 note): on PostgreSQL one re-dropped sample lead in 142 is reported
-            # by its status, not as already delivered; the money above holds on both backends.
-            others = [(s, r[:1]) for s, r in rows if s != "ALREADY_DELIVERED"]
-            pytest.xfail(f"known: not reported already_delivered on PostgreSQL: {others}")
         assert rows and len(delivered) + len(blocked) == len(rows)
         assert all(
             r[0].startswith("already_delivered in batch ") and r[0].split()[3] in first

@@ -104,6 +104,33 @@ def test_a_shared_role_mailbox_does_not_merge_people() -> None:
     assert r.clusters["account_id"].nunique() == 1  # but they share an account
 
 
+@pytest.mark.parametrize("flag", [True, 1, 1.0, "true"])
+def test_a_role_mailbox_reads_the_same_from_either_warehouse(flag: object) -> None:
+    """PostgreSQL returns a bool, SQLite 1, and a column with a gap 1.0: all mean a role mailbox,
+    so two people behind info@ stay apart on both backends (a re-drop found the gap)."""
+    rows = [
+        {"first_name": n, "last_name": "", "domain": "acme.com", "email_match_key": "info@acme.com"}
+        for n in ("Info", "Sales")
+    ]
+    frame = leads(*rows)
+    frame["email_is_role"] = pd.Series([flag, flag], dtype=object)
+    assert not same_cluster(resolve(frame), 0, 1)
+
+
+def test_the_same_role_mailbox_under_the_same_name_is_one_contact() -> None:
+    """ "Info" at info@northwind.io dropped twice is one entry, not two people."""
+    row = {
+        "first_name": "Info",
+        "last_name": None,
+        "company_name": "Northwind Traders",
+        "domain": "northwind.io",
+        "email_match_key": "info@northwind.io",
+        "email_is_role": True,
+    }
+    r = resolve(leads(row, dict(row), {**row, "first_name": "Support"}))
+    assert same_cluster(r, 0, 1) and not same_cluster(r, 0, 2)
+
+
 def test_ids_are_stable_and_survivor_is_most_complete() -> None:
     rows = [
         {"first_name": "Ann", "last_name": "Lee", "domain": "acme.com"},

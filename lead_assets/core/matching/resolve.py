@@ -133,6 +133,16 @@ def _text(frame: pd.DataFrame, name: str) -> list[str]:
     ]
 
 
+# A flag as the warehouses return it: PostgreSQL gives bools, SQLite 1/0, and a column with a
+# missing value comes back as floats (1.0), so the text of a true flag has several spellings.
+_TRUE = frozenset({"True", "true", "1", "1.0", "t", "yes"})
+
+
+def _flags(frame: pd.DataFrame, name: str) -> list[str]:
+    """``"1"`` where the flag is set, ``"0"`` where it is not, ``""`` where it is unknown."""
+    return ["" if not v else ("1" if v in _TRUE else "0") for v in _text(frame, name)]
+
+
 def _stable_id(prefix: str, text: str) -> str:
     return prefix + hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -240,10 +250,10 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
         ({f"d:{d}"} if d else set()) | ({f"c:{c}"} if c else set())
         for d, c in zip(domains, company_keys, strict=True)
     ]
-    role = [v in ("True", "true", "1") for v in _text(frame, "email_is_role")]
-    free_flag = _text(frame, "email_is_free")
+    role = [v == "1" for v in _flags(frame, "email_is_role")]
+    free_flag = _flags(frame, "email_is_free")
     is_free = [
-        (f in ("True", "true", "1")) if f else bool(e and e.rpartition("@")[2] in FREE_MAIL_DOMAINS)
+        (f == "1") if f else bool(e and e.rpartition("@")[2] in FREE_MAIL_DOMAINS)
         for e, f in zip(emails, free_flag, strict=True)
     ]
     # A role mailbox identifies nobody, so it neither links nor separates people.
@@ -263,6 +273,17 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
                 uf.union(seen[value], i, 1.0, rule, require_same_org=False)
             else:
                 seen[value] = i
+    # A role mailbox under the same name (or under none) is one contact entry, e.g. "Info" at
+    # info@northwind.io dropped again: the mailbox alone is no identity, mailbox and name are.
+    seen_role: dict[tuple[str, str, str], int] = {}
+    for i, email in enumerate(emails):
+        if not (email and role[i]):
+            continue
+        entry = (email, first[i], last[i])
+        if entry in seen_role:
+            uf.union(seen_role[entry], i, 1.0, "role_email_same_name", require_same_org=False)
+        else:
+            seen_role[entry] = i
 
     # 2. Candidate pairs: records sharing a phone, and records of one organization whose first
     # or last name starts alike (a typo in one part still shares the other's block, and swapped
