@@ -21,7 +21,9 @@ def raw_uploads(
     """Every row of the batch kept verbatim (as JSON) with file identity, line number and source,
     so any output row can be traced back to its input line. Malformed rows are kept with their
     parse error; nothing is dropped."""
-    stats = ingest.load_raw_uploads(warehouse.engine(), context.partition_key)
+    stats = ingest.load_raw_uploads(
+        warehouse.engine(), context.partition_key, run_id=context.run_id
+    )
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
 
 

@@ -30,6 +30,8 @@ class LeadBatch:
     rows_expected: int | None
     state: str
     detail: str | None = None
+    #: Times a dead run's work on this batch was started again (part of the next run's key).
+    resumes: int = 0
 
 
 def _now() -> datetime:
@@ -138,7 +140,7 @@ def get_batch(engine: Engine, batch_key: str) -> LeadBatch:
         row = conn.execute(
             text(
                 "SELECT batch_key, source, origin, file_id, row_start, row_end, rows_expected, state,"
-                " detail FROM lead_batches WHERE batch_key = :k"
+                " detail, COALESCE(resumes, 0) FROM lead_batches WHERE batch_key = :k"
             ),
             {"k": batch_key},
         ).first()
@@ -158,7 +160,8 @@ def batches_in_state(engine: Engine, *states: str) -> list[LeadBatch]:
         rows = conn.execute(
             text(
                 "SELECT batch_key, source, origin, file_id, row_start, row_end, rows_expected, state,"
-                f" detail FROM lead_batches WHERE state IN ({placeholders}) ORDER BY batch_key"
+                f" detail, COALESCE(resumes, 0) FROM lead_batches WHERE state IN ({placeholders})"
+                " ORDER BY batch_key"
             ),
             params,
         ).all()

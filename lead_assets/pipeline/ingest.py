@@ -63,9 +63,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def load_raw_uploads(engine: Engine, batch_key: str) -> RawLoadStats:
-    """Write the batch's input rows verbatim to ``raw_uploads`` (idempotent per partition)."""
+INGESTING = "ingesting"
+
+
+def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = None) -> RawLoadStats:
+    """Write the batch's input rows verbatim to ``raw_uploads`` (idempotent per partition).
+
+    A newly registered batch goes to ``ingesting`` under this run's lease, so a run killed before
+    ``standardized_leads`` is found by the reconcile step and ingested again (issue 10)."""
+    from lead_assets.warehouse.ledger import claim_run
+
     batch = get_batch(engine, batch_key)
+    if batch.state == "registered":
+        claim_run(engine, run_id, batch_key)
+        set_batch_state(engine, batch_key, INGESTING)
     if batch.source == "file":
         archived = Path(batch.origin)
         staged = staged_path(archived)

@@ -182,7 +182,8 @@ def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> None
         leases = conn.execute(
             text(
                 "SELECT l.run_id FROM run_leases l WHERE NOT EXISTS (SELECT 1 FROM lead_batches b"
-                " WHERE b.batch_key = l.batch_key AND b.state IN ('enriching', 'collected')) AND"
+                " WHERE b.batch_key = l.batch_key AND b.state IN ('enriching', 'collected', 'ingesting'))"
+                " AND"
                 " NOT EXISTS"
                 " (SELECT 1 FROM spend_ledger s WHERE s.run_id = l.run_id AND s.state IN"
                 " ('unknown', 'reserved', 'submitted'))"
@@ -438,7 +439,7 @@ def _resume_batches(
         batches = conn.execute(
             text(
                 "SELECT batch_key, state, resumes FROM lead_batches WHERE state IN (:a, :v,"
-                " 'enriching') OR (state = 'collected' AND NOT EXISTS (SELECT 1 FROM batch_exports"
+                " 'enriching', 'ingesting') OR (state = 'collected' AND NOT EXISTS (SELECT 1 FROM batch_exports"
                 " e WHERE e.batch_key = lead_batches.batch_key))"
             ),
             {"a": AWAITING, "v": AWAITING_VENDOR},
@@ -457,7 +458,7 @@ def _resume_batches(
         )  # the latest lease per batch wins
     for key, state, resumes in batches:
         run_id = leases.get(key)
-        orphaned = state in ("enriching", "collected")
+        orphaned = state in ("enriching", "collected", "ingesting")
         if orphaned and (run_id is None or is_live(run_id)):
             continue  # a live run is at work (or no run ever claimed it: nothing to resume)
         if orphaned and int(resumes or 0) >= max_resumes():
@@ -466,7 +467,20 @@ def _resume_batches(
             continue  # first the vendor's books, then a new round
         now = datetime.now(UTC)
         with write_transaction(engine) as conn:
-            if state == "collected":
+            if state == "ingesting":  # free work: the file-drop sensor requests it again
+                conn.execute(
+                    text(
+                        "UPDATE lead_batches SET state = 'registered', detail = :d, resumes ="
+                        " resumes + 1, updated_at = :t WHERE batch_key = :k AND state = :s"
+                    ),
+                    {
+                        "d": f"run {run_id} died while ingesting; ingesting again",
+                        "t": now,
+                        "k": key,
+                        "s": state,
+                    },
+                )
+            elif state == "collected":
                 conn.execute(
                     text(
                         "UPDATE leedrush_submissions SET status = COALESCE(detail, 'completed'),"

@@ -263,6 +263,17 @@ def warehouse_state(state: Path) -> Callable[[str], list[tuple]]:
     return query
 
 
+def during_ingest(state: Path) -> Callable[[float], bool]:
+    """Kill point: a batch's ingest run under way (raw rows being written or standardized)."""
+    query = warehouse_state(state)
+
+    def ready(_: float) -> bool:
+        rows = query("SELECT COUNT(*) FROM lead_batches WHERE state = 'ingesting'")
+        return bool(rows) and rows[0][0] > 0
+
+    return ready
+
+
 def during_generect(state: Path, paid_calls: int = 3) -> Callable[[float], bool]:
     """Kill point: Generect enrichment under way (some paid calls reserved, batch enriching)."""
     query = warehouse_state(state)

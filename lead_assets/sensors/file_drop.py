@@ -15,9 +15,10 @@ from lead_assets.resources.warehouse import WarehouseResource
 from lead_assets.settings import landing_dir, max_batch_rows, max_file_bytes
 
 
-def ingest_run_key(batch_key: str) -> str:
-    """The run key names the work (one batch's ingestion), never the attempt."""
-    return f"ingest:{batch_key}"
+def ingest_run_key(batch_key: str, resumes: int = 0) -> str:
+    """The run key names the work (one batch's ingestion), never a retry of it; a batch whose
+    ingest run died is new work (``:r1``, ``:r2``...), or Dagster would drop the request."""
+    return f"ingest:{batch_key}" + (f":r{resumes}" if resumes else "")
 
 
 def landing_sensor_result(
@@ -50,7 +51,7 @@ def landing_sensor_result(
     new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]
     run_requests = [
         dg.RunRequest(
-            run_key=ingest_run_key(b.batch_key),
+            run_key=ingest_run_key(b.batch_key, b.resumes),
             partition_key=b.batch_key,
             tags={"lead_assets/source": b.source, "lead_assets/origin": os.path.basename(b.origin)},
         )

@@ -24,12 +24,12 @@ def test_killed_faulty_run_finishes_pays_once_and_a_redrop_spends_nothing(tmp_pa
     rng = random.Random(seed)
     leads = chaos.write_lead_file(tmp_path / "leads.csv", ROWS, seed=seed % 97)
     state = tmp_path / "state"
-    # A random point of the paid path (after the n-th paid Generect call, during the Leedrush
-    # submission, or during collect). A kill during ingestion is left out: such a batch stays
-    # `registered` today (open, see the issue 10 note).
-    point = rng.choice(["generect", "leedrush", "collect"])
+    # A random point of the pipeline: during ingestion, after the n-th paid Generect call, during
+    # the Leedrush submission, or during collect.
+    point = rng.choice(["ingest", "generect", "leedrush", "collect"])
     paid_calls = rng.randint(1, 8)
     kill = {
+        "ingest": lambda: chaos.during_ingest(state),
         "generect": lambda: chaos.during_generect(state, paid_calls=paid_calls),
         "leedrush": lambda: chaos.during_leedrush(state),
         "collect": lambda: chaos.during_collect(state),
@@ -81,3 +81,25 @@ def test_sigterm_stops_promptly_resumable_and_never_says_done(tmp_path: Path) ->
             finished.stderr
         )
         assert chaos.violations(state, sandbox.books(), 80) == []
+
+
+def test_a_run_killed_during_ingestion_is_ingested_again_once(tmp_path: Path) -> None:
+    """SIGKILL while the batch is being ingested: the next run of the same file finds the dead
+    run's batch, ingests it again (free, idempotent: no row twice) and finishes it."""
+    leads = chaos.write_lead_file(tmp_path / "leads.csv", 40, seed=11)
+    state = tmp_path / "state"
+    with chaos.sandbox_process(fault_rate=0.0) as sandbox:
+        env = chaos.pipeline_environment(sandbox, state)
+        attempts = chaos.run_until_done(
+            env, leads, kills=[chaos.during_ingest(state)], max_attempts=3
+        )
+        assert attempts[0].killed, attempts[0].stderr
+        last = attempts[-1]
+        batches = [r for r in last.rows if r.get("batch")]
+        assert len(batches) == 1 and batches[0]["status"] == "done", last.stderr
+        assert batches[0]["rows_in"] == 40 == batches[0]["ok"] + batches[0]["rejected"]
+        query = chaos.warehouse_state(state)
+        assert query("SELECT COUNT(*) FROM raw_uploads") == [(40,)]
+        assert query("SELECT COUNT(*) FROM standardized_leads") == [(40,)]
+        assert query("SELECT resumes FROM lead_batches") == [(1,)]  # found and resumed once
+        assert chaos.violations(state, sandbox.books(), 40) == []
