@@ -8,16 +8,20 @@ a file that cannot be used at all raises :class:`FileRejected` with a reason cod
 
 from __future__ import annotations
 
+import codecs
 import csv
-import gzip
 import hashlib
 import io
+import itertools
 import json
 import re
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from lead_assets.core.headers import has_usable_columns, map_headers
 
@@ -73,50 +77,71 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_bytes(path: Path, max_bytes: int) -> tuple[bytes, bool]:
+class _BoundedInflater(io.RawIOBase):
+    """A gzip member inflated as it is read, refused as soon as it passes ``max_bytes`` inflated
+    or :data:`MAX_GZIP_RATIO` times its own size (a small bomb never fills memory)."""
+
+    def __init__(self, raw: BinaryIO, compressed_size: int, max_bytes: int) -> None:
+        self._raw = raw
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._compressed_size = max(compressed_size, 1)
+        self._max_bytes = max_bytes
+        self._size = 0
+        self._buffer = b""
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
+        while not self._buffer:
+            if self._inflater.eof:
+                return 0
+            if not self._pending:
+                self._pending = self._raw.read(1 << 20)
+                if not self._pending:
+                    raise FileRejected("corrupt_gzip", "the gzip data is truncated or damaged")
+            try:
+                chunk = self._inflater.decompress(self._pending, 1 << 20)
+            except zlib.error as exc:
+                raise FileRejected("corrupt_gzip", f"the gzip data is damaged ({exc})") from None
+            self._pending = self._inflater.unconsumed_tail
+            self._size += len(chunk)
+            if self._size > self._max_bytes:
+                raise FileRejected(
+                    "file_too_large",
+                    f"the file inflates to more than {self._max_bytes:,} bytes "
+                    "(LEAD_ASSETS_MAX_FILE_BYTES)",
+                )
+            if self._size > _RATIO_FLOOR and self._size > MAX_GZIP_RATIO * self._compressed_size:
+                raise FileRejected(
+                    "gzip_bomb",
+                    f"the {self._compressed_size:,}-byte gzip inflates more than "
+                    f"{MAX_GZIP_RATIO} times its size; it is not a lead export",
+                )
+            self._buffer = chunk
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+@contextmanager
+def _open_bytes(path: Path, max_bytes: int) -> Iterator[tuple[BinaryIO, bool]]:
+    """The file's bytes as a stream (a gzip inflated on the fly, with its caps), and whether it
+    was compressed."""
     size = path.stat().st_size
     if size > max_bytes:
         raise FileRejected(
             "file_too_large", f"the file is {size:,} bytes, above the limit of {max_bytes:,}"
         )
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            # Bounded decompression: a gzip bomb stops at the limit instead of filling memory.
-            return _inflate(data, max_bytes), True
-        except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
-            raise FileRejected("corrupt_gzip", f"the gzip data is damaged ({exc})") from None
-    return data, False
-
-
-def _inflate(data: bytes, max_bytes: int) -> bytes:
-    """Inflate a gzip in steps, refusing it as soon as it passes ``max_bytes`` inflated or
-    :data:`MAX_GZIP_RATIO` times its own size (a small bomb never fills memory)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    parts: list[bytes] = []
-    size = 0
-    pending = data
-    while pending and not inflater.eof:
-        chunk = inflater.decompress(pending, 8 * 1024 * 1024)
-        pending = inflater.unconsumed_tail
-        parts.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
-            raise FileRejected(
-                "file_too_large",
-                f"the file inflates to more than {max_bytes:,} bytes (LEAD_ASSETS_MAX_FILE_BYTES)",
-            )
-        if size > _RATIO_FLOOR and size > MAX_GZIP_RATIO * len(data):
-            raise FileRejected(
-                "gzip_bomb",
-                f"the {len(data):,}-byte gzip inflates more than {MAX_GZIP_RATIO} times its size; "
-                "it is not a lead export",
-            )
-        if not chunk and pending:
-            break
-    if not inflater.eof:
-        raise FileRejected("corrupt_gzip", "the gzip data is truncated or damaged")
-    return b"".join(parts)
+    with path.open("rb") as raw:
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            yield io.BufferedReader(_BoundedInflater(raw, size, max_bytes), 1 << 20), True
+        else:
+            raw.seek(0)
+            yield raw, False
 
 
 _BINARY_MAGIC = {
@@ -128,48 +153,78 @@ _BINARY_MAGIC = {
 }
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise FileRejected(
-                "undecodable", "the file starts with a UTF-16 mark but is not valid UTF-16"
-            ) from None
+def _encoding_of_head(sample: bytes) -> str | None:
+    """The encoding the first bytes prove (a BOM, UTF-16 without one), None when only reading the
+    whole file can tell; raises for binary files."""
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     for magic, what in _BINARY_MAGIC.items():
-        if data.startswith(magic):
+        if sample.startswith(magic):
             raise FileRejected("binary", f"this is not a text file: it looks like {what}")
-    sample = data[:65536]
     # UTF-16 without a BOM: every other byte NUL in ASCII text.
     if sample and sample.count(b"\x00") > len(sample) // 4:
         odd_nuls = sample[1::2].count(b"\x00")
         even_nuls = sample[0::2].count(b"\x00")
         if odd_nuls > len(sample) // 3 or even_nuls > len(sample) // 3:
-            try:
-                return data.decode("utf-16-le" if odd_nuls > even_nuls else "utf-16-be"), "utf-16"
-            except UnicodeDecodeError:
-                pass
+            return "utf-16-le" if odd_nuls > even_nuls else "utf-16-be"
         raise FileRejected("binary", "this is not a text file (it contains NUL bytes)")
     if b"\x00" in sample:
         raise FileRejected("binary", "this is not a text file (it contains NUL bytes)")
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    return None
+
+
+def _decodes_as(path: Path, max_bytes: int, encoding: str) -> bool:
+    """Whether the whole (inflated) file decodes as ``encoding``, read in chunks."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with _open_bytes(path, max_bytes) as (stream, _):
+        try:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def detect_encoding(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The file's text encoding, read in chunks (memory does not grow with the file): a BOM or
+    UTF-16 from the first bytes, else UTF-8 when the whole file is valid UTF-8, else the best
+    guess of charset-normalizer from the first 64 KB, then cp1252 and latin-1 (which always
+    decodes). Raises :class:`FileRejected` for empty and binary files."""
+    with _open_bytes(path, max_bytes) as (stream, _):
+        sample = stream.read(65536)
+        blank = not sample.strip()
+        while blank:  # whitespace to the end is an empty file, whatever its size
+            more = stream.read(1 << 20)
+            if not more:
+                break
+            blank = not more.strip()
+    if blank:
+        raise FileRejected("empty", "the file is empty")
+    known = _encoding_of_head(sample)
+    if known == "utf-16" and not _decodes_as(path, max_bytes, known):
+        raise FileRejected(
+            "undecodable", "the file starts with a UTF-16 mark but is not valid UTF-16"
+        )
+    if known in ("utf-16-le", "utf-16-be") and not _decodes_as(path, max_bytes, known):
+        raise FileRejected("binary", "this is not a text file (it contains NUL bytes)")
+    if known:
+        return known
+    if _decodes_as(path, max_bytes, "utf-8"):
+        return "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
     guess = (best.encoding if best else None) or "cp1252"
-    for encoding in (guess, "cp1252", "latin-1"):
+    for encoding in dict.fromkeys((guess, "cp1252")):
         try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError):
+            if _decodes_as(path, max_bytes, encoding):
+                return encoding
+        except LookupError:
             continue
-    raise FileRejected(
-        "undecodable", "the file's text encoding could not be determined"
-    )  # pragma: no cover
+    return "latin-1"
 
 
 def _control_ratio(text: str) -> float:
@@ -180,28 +235,109 @@ def _control_ratio(text: str) -> float:
     return bad / len(sample)
 
 
+@dataclass
+class RowStream:
+    """A file being read: how it was read, and its rows as they are parsed (one pass, so memory
+    does not grow with the file). For JSON Lines ``headers`` grows as records are read, and the
+    usable-columns check runs when the rows are exhausted."""
+
+    rows: Iterator[ParsedRow]
+    format: str  # csv | json | jsonl
+    headers: list[str]
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    compressed: bool = False
+
+
+def _unusable(headers: list[str]) -> FileRejected | None:
+    if has_usable_columns(map_headers(headers).values()):
+        return None
+    return FileRejected(
+        "no_usable_columns",
+        "no recognisable email column, and no name + company columns, so no lead can be "
+        f"identified ({_describe_headers(headers)})",
+    )
+
+
+#: How much of a file's start is read to tell its format and delimiter.
+_HEAD_CHARS = 65536
+_HEAD_LINES = 50
+
+
+def _row_stream(lines: Iterator[str]) -> RowStream:
+    """Rows of decoded text given line by line (line endings kept); the format is told from the
+    first character, the delimiter from the first lines."""
+    head: list[str] = []
+    size = nonblank = 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        nonblank += bool(line.strip())
+        if (size >= _HEAD_CHARS and nonblank >= 2) or nonblank >= _HEAD_LINES:
+            break
+    head_text = "".join(head)
+    if not head_text.strip():
+        raise FileRejected("empty", "the file is empty")
+    if _control_ratio(head_text) > 0.05:
+        raise FileRejected("binary", "this is not a text file (it is full of control characters)")
+    rest = itertools.chain(head, lines)
+    first = head_text.lstrip()[:1]
+    if first == "[":
+        # A JSON array is one document: read whole (bounded by the size limit; see README).
+        return _document_stream(_parse_json_array("".join(rest)))
+    if first == "{":
+        return _json_object_stream(head, rest)
+    return _csv_stream(head_text, rest)
+
+
+def _document_stream(parsed: ParsedFile) -> RowStream:
+    problem = _unusable(parsed.headers)
+    if problem:
+        raise problem
+    return RowStream(iter(parsed.rows), parsed.format, parsed.headers)
+
+
+@contextmanager
+def open_rows(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RowStream]:
+    """Open a lead file of any supported format for one streamed pass over its rows.
+
+    Raises :class:`FileRejected` (on opening, or while the rows are read) when the file is
+    unusable. CSV and JSON Lines are read line by line; a JSON array or envelope is one document
+    and is read whole."""
+    path = Path(path)
+    encoding = detect_encoding(path, max_bytes)
+    with _open_bytes(path, max_bytes) as (raw, compressed):
+        text = io.TextIOWrapper(
+            raw,  # type: ignore[arg-type]
+            encoding=encoding,
+            errors="replace" if encoding == "utf-8-sig" else "strict",
+            newline="",
+        )
+        stream = _row_stream(iter(text))
+        stream.encoding, stream.compressed = encoding, compressed
+        yield stream
+
+
+def _collect(stream: RowStream) -> ParsedFile:
+    rows = list(stream.rows)
+    return ParsedFile(
+        rows,
+        stream.headers,
+        stream.format,
+        stream.encoding,
+        delimiter=stream.delimiter,
+        compressed=stream.compressed,
+        mapping=map_headers(stream.headers),
+    )
+
+
 def parse_text(text: str, *, encoding: str = "utf-8", compressed: bool = False) -> ParsedFile:
     """Parse already-decoded text (format detected from its first character)."""
     if not text.strip():
         raise FileRejected("empty", "the file is empty")
-    if _control_ratio(text) > 0.05:
-        raise FileRejected("binary", "this is not a text file (it is full of control characters)")
-    head = text.lstrip()[:1]
-    if head == "[":
-        parsed = _parse_json_array(text)
-    elif head == "{":
-        parsed = _parse_json_object_or_lines(text)
-    else:
-        parsed = _parse_csv(text)
-    parsed.encoding, parsed.compressed = encoding, compressed
-    parsed.mapping = map_headers(parsed.headers)
-    if not has_usable_columns(parsed.mapping.values()):
-        raise FileRejected(
-            "no_usable_columns",
-            "no recognisable email column, and no name + company columns, so no lead can be "
-            f"identified ({_describe_headers(parsed.headers)})",
-        )
-    return parsed
+    stream = _row_stream(iter(io.StringIO(text, newline="")))
+    stream.encoding, stream.compressed = encoding, compressed
+    return _collect(stream)
 
 
 def _describe_headers(headers: list[str]) -> str:
@@ -224,13 +360,10 @@ def _describe_headers(headers: list[str]) -> str:
 
 
 def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedFile:
-    """Parse a lead file of any supported format; raise :class:`FileRejected` if unusable."""
-    path = Path(path)
-    data, compressed = _read_bytes(path, max_bytes)
-    if not data.strip():
-        raise FileRejected("empty", "the file is empty")
-    text, encoding = _decode(data)
-    return parse_text(text, encoding=encoding, compressed=compressed)
+    """Parse a lead file of any supported format into memory; raise :class:`FileRejected` if
+    unusable. Large files are better read with :func:`open_rows`."""
+    with open_rows(path, max_bytes=max_bytes) as stream:
+        return _collect(stream)
 
 
 def _headers_of(records: list[dict]) -> list[str]:
@@ -298,33 +431,60 @@ def _parse_json_object_or_lines(text: str) -> ParsedFile:
             if isinstance(inner, list):
                 return _records_to_rows(inner, "json")
         return _records_to_rows([whole], "json")
-    rows: list[ParsedRow] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append(
-                ParsedRow(line_no, {"_raw": line}, f"line {line_no} is not valid JSON: {exc.msg}")
-            )
-            continue
-        except (ValueError, RecursionError) as exc:  # one poison line, not the whole file
-            rows.append(
-                ParsedRow(
-                    line_no, {"_raw": line[:1000]}, f"line {line_no}: {_json_unusable(exc).message}"
-                )
-            )
-            continue
-        if isinstance(value, dict):
-            rows.append(ParsedRow(line_no, {str(k): v for k, v in value.items()}))
-        else:
-            rows.append(
-                ParsedRow(line_no, {"_value": value}, f"line {line_no} is not a JSON object")
-            )
+    rows = list(_jsonl_rows(io.StringIO(text, newline="")))
     return ParsedFile(
         rows, _headers_of([r.values for r in rows if r.parse_error is None]), "jsonl", "utf-8"
     )
+
+
+def _jsonl_rows(lines: Iterable[str]) -> Iterator[ParsedRow]:
+    """One row per non-blank line; a line that is not a JSON object is a malformed row."""
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        line = line.rstrip("\r\n")
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ParsedRow(line_no, {"_raw": line}, f"line {line_no} is not valid JSON: {exc.msg}")
+            continue
+        except (ValueError, RecursionError) as exc:  # one poison line, not the whole file
+            yield ParsedRow(
+                line_no, {"_raw": line[:1000]}, f"line {line_no}: {_json_unusable(exc).message}"
+            )
+            continue
+        if isinstance(value, dict):
+            yield ParsedRow(line_no, {str(k): v for k, v in value.items()})
+        else:
+            yield ParsedRow(line_no, {"_value": value}, f"line {line_no} is not a JSON object")
+
+
+def _json_object_stream(head: list[str], lines: Iterator[str]) -> RowStream:
+    """JSON Lines when the first line is an object of its own and more lines follow (streamed);
+    otherwise one document (an envelope, one pretty-printed object), read whole."""
+    nonblank = [line for line in head if line.strip()]
+    try:
+        first = json.loads(nonblank[0])
+    except (ValueError, RecursionError):
+        first = None
+    if not (isinstance(first, dict) and len(nonblank) > 1):
+        return _document_stream(_parse_json_object_or_lines("".join(lines)))
+    headers: list[str] = []
+    seen: set[str] = set()
+
+    def rows() -> Iterator[ParsedRow]:
+        for row in _jsonl_rows(lines):
+            if row.parse_error is None:
+                for key in _headers_of([row.values]):
+                    if key not in seen:
+                        seen.add(key)
+                        headers.append(key)
+            yield row
+        problem = _unusable(headers)
+        if problem:
+            raise problem
+
+    return RowStream(rows(), "jsonl", headers)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -348,51 +508,57 @@ def sniff_delimiter(text: str) -> str:
 _EXCEL_SEP = re.compile(r'^"?sep=(.)"?\r?\n', re.IGNORECASE)
 
 
-def _parse_csv(text: str) -> ParsedFile:
+def _csv_stream(head_text: str, lines: Iterator[str]) -> RowStream:
+    """CSV rows, streamed: the header row is read (and checked) now, the data rows on demand."""
     # Excel writes "sep=;" as the first line of CSVs meant for other locales: obey it, skip it.
-    declared = _EXCEL_SEP.match(text)
+    declared = _EXCEL_SEP.match(head_text)
     skipped_lines = 0
     if declared:
         delimiter = declared.group(1)
-        text = text[declared.end() :]
+        next(lines)
         skipped_lines = 1
     else:
-        delimiter = sniff_delimiter(text)
-    headers: list[str] | None = None
-    rows: list[ParsedRow] = []
+        delimiter = sniff_delimiter(head_text)
     width = [0]  # the header's field count once known; read by the record reader
-    for index, fields, broken in _csv_records(text, delimiter, width):
-        start = index + 1 + skipped_lines
-        if broken:
-            rows.append(
-                ParsedRow(
+    records = _csv_records(lines, delimiter, width)
+    headers: list[str] | None = None
+    for _, fields, _broken in records:
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        headers = _unique_headers(fields)
+        width[0] = len(headers)
+        break
+    if headers is None:
+        raise FileRejected("empty", "the file has no header row")
+    problem = _unusable(headers)
+    if problem:
+        raise problem
+    columns = headers
+
+    def rows() -> Iterator[ParsedRow]:
+        for index, fields, broken in records:
+            start = index + 1 + skipped_lines
+            if broken:
+                yield ParsedRow(
                     start,
                     {"_raw": fields[0]},
                     f"line {start}: a quote opened on this line is never closed",
                 )
-            )
-            continue
-        if not fields or (all(not f.strip() for f in fields) and headers is None):
-            continue
-        if not any(f.strip() for f in fields) and len(fields) <= 1:
-            continue  # a blank line is not a row
-        if headers is None:
-            headers = _unique_headers(fields)
-            width[0] = len(headers)
-            continue
-        # A trailing delimiter on every data line adds empty fields: harmless, not a broken row.
-        while len(fields) > len(headers) and not fields[-1].strip():
-            fields = fields[:-1]
-        values = dict(zip(headers, fields, strict=False))
-        error = None
-        if len(fields) != len(headers):
-            error = f"line {start}: expected {len(headers)} fields, found {len(fields)}"
-            if len(fields) > len(headers):
-                values["_extra"] = fields[len(headers) :]
-        rows.append(ParsedRow(start, values, error))
-    if headers is None:
-        raise FileRejected("empty", "the file has no header row")
-    return ParsedFile(rows, headers, "csv", "utf-8", delimiter=delimiter)
+                continue
+            if not any(f.strip() for f in fields) and len(fields) <= 1:
+                continue  # a blank line is not a row
+            # A trailing delimiter on every data line adds empty fields: harmless.
+            while len(fields) > len(columns) and not fields[-1].strip():
+                fields = fields[:-1]
+            values: dict[str, object] = dict(zip(columns, fields, strict=False))
+            error = None
+            if len(fields) != len(columns):
+                error = f"line {start}: expected {len(columns)} fields, found {len(fields)}"
+                if len(fields) > len(columns):
+                    values["_extra"] = fields[len(columns) :]
+            yield ParsedRow(start, values, error)
+
+    return RowStream(rows(), "csv", headers, delimiter=delimiter)
 
 
 def _swallowed_rows(fields: list[str], delimiter: str, width: int) -> bool:
@@ -406,25 +572,41 @@ def _swallowed_rows(fields: list[str], delimiter: str, width: int) -> bool:
     return False
 
 
+#: A record spanning more lines than this is a quote that never closed, not a note: it is cut
+#: there, so a broken quote near the top of a large file cannot pull the rest into memory.
+MAX_RECORD_LINES = 2000
+
+
 def _csv_records(
-    text: str, delimiter: str, header_width: list[int]
+    lines: Iterator[str], delimiter: str, header_width: list[int]
 ) -> Iterator[tuple[int, list[str], bool]]:
-    """``(first physical line index, fields, broken)`` per record.
+    """``(first physical line index, fields, broken)`` per record, streamed.
 
     A record that spans several lines because a quote never closes would swallow every line
     after it. Such a record (several lines, and either the wrong number of fields or lines inside
-    it that look like records) is reported ``broken`` with the text of its first line only, and
-    reading starts again on the next line, so only the broken line is lost.
+    it that look like records, or more than :data:`MAX_RECORD_LINES` lines) is reported
+    ``broken`` with the text of its first line only, and reading starts again on the next line,
+    so only the broken line is lost. The lines of the current record are the only ones held.
     """
-    lines = list(io.StringIO(text, newline=""))
-    position = 0
-    while position < len(lines):
-        cursor = [position]
+    numbered = enumerate(lines)
+    pushed: deque[tuple[int, str]] = deque()  # lines given back after a broken record
+    while True:
+        consumed: list[tuple[int, str]] = []
+        capped = [False]
 
-        def feed(cursor: list[int] = cursor) -> Iterator[str]:
-            while cursor[0] < len(lines):
-                cursor[0] += 1
-                yield lines[cursor[0] - 1]
+        def feed(consumed: list[tuple[int, str]] = consumed, capped: list[bool] = capped):  # type: ignore[no-untyped-def]
+            while True:
+                if len(consumed) >= MAX_RECORD_LINES:
+                    capped[0] = True
+                    return
+                if pushed:
+                    item = pushed.popleft()
+                else:
+                    item = next(numbered, None)
+                    if item is None:
+                        return
+                consumed.append(item)
+                yield item[1]
 
         reader = csv.reader(
             feed(), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
@@ -432,26 +614,36 @@ def _csv_records(
         restarted = False
         try:
             for fields in reader:
-                start, position = position, cursor[0]
+                record = consumed[:]
+                consumed.clear()
+                if not record:
+                    continue
+                start = record[0][0]
                 width = header_width[0]
                 if (
                     width
-                    and position - start > 1
-                    and (len(fields) != width or _swallowed_rows(fields, delimiter, width))
+                    and len(record) > 1
+                    and (
+                        capped[0]
+                        or len(fields) != width
+                        or _swallowed_rows(fields, delimiter, width)
+                    )
                 ):
-                    yield start, [lines[start].rstrip("\r\n")], True
-                    position = start + 1
+                    yield start, [record[0][1].rstrip("\r\n")], True
+                    pushed.extendleft(reversed(record[1:]))
                     restarted = True
                     break
                 yield start, fields, False
         except csv.Error as exc:
+            line = (consumed[-1][0] + 1) if consumed else 1
             raise FileRejected(
                 "field_too_large" if "field larger" in str(exc) else "malformed_csv",
-                f"line {position + 1} cannot be read as CSV ({exc}); the file was not split "
-                "into rows",
+                f"line {line} cannot be read as CSV ({exc}); the file was not split into rows",
             ) from None
-        if not restarted:
+        if not restarted and not capped[0]:
             return
+        if capped[0] and not restarted:
+            continue  # a long legitimate record without a header yet: read on
 
 
 def _unique_headers(fields: list[str]) -> list[str]:

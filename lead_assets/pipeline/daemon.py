@@ -9,6 +9,8 @@ a later daemon tick will not launch the same work twice.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,10 @@ def _launched_run_keys(instance: dg.DagsterInstance, sensor_name: str) -> set[st
     return {r.tags.get("dagster/run_key", "") for r in runs}
 
 
+HOST_TAG = "lead_assets/host"
+PID_TAG = "lead_assets/pid"
+
+
 def execute_run(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -61,6 +67,9 @@ def execute_run(
         from lead_assets.distributed.runs import run_job
 
         return run_job(instance, job_name, partition_key, tags=tags)
+    # The process that runs it in-process: a later pass can tell the run died with it (SIGKILL
+    # leaves the run STARTED forever, holding its pool slots; sensors.recovery buries it).
+    tags = {**(tags or {}), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
     return defs.resolve_job_def(job_name).execute_in_process(
         instance=instance,
         partition_key=partition_key,

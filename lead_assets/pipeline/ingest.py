@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
-from lead_assets.pipeline.reading import read_staged, staged_path
+from lead_assets.pipeline.reading import ensure_staged, read_staged
 from lead_assets.warehouse import read_partition, replace_partition
 
 
@@ -79,12 +79,7 @@ def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = Non
         set_batch_state(engine, batch_key, INGESTING)
     if batch.source == "file":
         archived = Path(batch.origin)
-        staged = staged_path(archived)
-        if not staged.exists():
-            raise FileNotFoundError(
-                f"the staged rows of {archived.name} are missing ({staged}); drop the file again "
-                "to re-register it"
-            )
+        staged = ensure_staged(archived)
         rows = read_staged(staged, batch.row_start or 1, batch.row_end or 1)
         file_id = batch.file_id or ""
         frame = pd.DataFrame(

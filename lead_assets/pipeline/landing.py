@@ -226,7 +226,7 @@ def _take_file(
     result: LandingScan,
 ) -> None:
     """Register one complete file version (or quarantine it as unusable, or tidy a duplicate)."""
-    from lead_assets.pipeline.reading import FileUnusable, stage_file, staged_path
+    from lead_assets.pipeline.reading import FileUnusable, count_rows
 
     if len(path.name.encode()) + _ARCHIVE_OVERHEAD > NAME_MAX:
         raise FileUnusable(
@@ -250,7 +250,9 @@ def _take_file(
             f"the file is {st.st_size:,} bytes, above the limit of {max_bytes:,} "
             "(LEAD_ASSETS_MAX_FILE_BYTES); split it and drop the parts",
         )
-    n_rows = stage_file(path, staged_path(archived), max_bytes=max_bytes)
+    # Read once, streamed, to quarantine what cannot be used and cut exact row ranges; the
+    # parse that keeps the rows happens in the first ingest run (pipeline.reading).
+    n_rows = count_rows(path, max_bytes=max_bytes)
     batches = [
         LeadBatch(
             batch_key=batch_key(now, _stem(path.name), i + 1, digest),

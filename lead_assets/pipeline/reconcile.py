@@ -172,12 +172,16 @@ def reconcile(
         _reconcile_leedrush(engine, leedrush, entries, rows, now, grace, stats)
     _free_items(engine, now, grace, stats)
     _resume_batches(engine, is_live, stats)
-    _prune_leases(engine, is_live)
+    # Every dead run is reported, including one whose lease is pruned now: the Dagster layer
+    # must still mark it failed and free its pool slots, or the resumed batch's run waits for
+    # a slot held by a process that is gone (found by the chaos test).
+    stats.dead_runs.update(_prune_leases(engine, is_live))
     return stats
 
 
-def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> None:
-    """Forget leases of dead runs that left nothing behind (keeps the lease table small)."""
+def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> list[str]:
+    """Forget leases of dead runs that left nothing behind (keeps the lease table small);
+    return their run ids."""
     with engine.connect() as conn:
         leases = conn.execute(
             text(
@@ -194,6 +198,7 @@ def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> None
         with write_transaction(engine) as conn:
             for run_id in gone:
                 conn.execute(text("DELETE FROM run_leases WHERE run_id = :r"), {"r": run_id})
+    return gone
 
 
 def _collect_dead_jobs(engine: Engine, generect, rows: list[dict], stats: ReconcileStats) -> None:  # type: ignore[no-untyped-def]
@@ -419,6 +424,39 @@ def _free_items(engine: Engine, now: datetime, grace: timedelta, stats: Reconcil
         else:
             stats.items_freed += len(keys)
         unhold_items(engine, vendor=vendor, operation=operation, request_key=request)
+
+
+def requeue_registered(
+    engine: Engine,
+    batch_key: str,
+    run_id: str,
+    run_key_for: Callable[[int], str],
+    dead_run_key: str,
+) -> bool:
+    """Count one more resume for a ``registered`` batch whose ingest run (``dead_run_key``) ended
+    without ingesting it, so its next run key differs; idempotent (a batch already past that key,
+    or out of resumes, is left alone)."""
+    from lead_assets.pipeline.batch_registry import get_batch
+
+    batch = get_batch(engine, batch_key)
+    if batch.state != "registered" or run_key_for(batch.resumes) != dead_run_key:
+        return False
+    if batch.resumes >= max_resumes():
+        return False
+    with write_transaction(engine) as conn:
+        conn.execute(
+            text(
+                "UPDATE lead_batches SET resumes = resumes + 1, detail = :d, updated_at = :t"
+                " WHERE batch_key = :k AND state = 'registered' AND resumes = :r"
+            ),
+            {
+                "d": f"run {run_id} ended before ingesting; ingesting again",
+                "t": datetime.now(UTC),
+                "k": batch_key,
+                "r": batch.resumes,
+            },
+        )
+    return True
 
 
 def max_resumes() -> int:

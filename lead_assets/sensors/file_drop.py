@@ -21,6 +21,32 @@ def ingest_run_key(batch_key: str, resumes: int = 0) -> str:
     return f"ingest:{batch_key}" + (f":r{resumes}" if resumes else "")
 
 
+def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:  # type: ignore[no-untyped-def]
+    """A batch still ``registered`` whose ingest run ended (it failed, or died before claiming
+    the batch and was marked failed by run monitoring or sensors.recovery) gets a new run key,
+    or Dagster would drop every later request for it (bounded by LEAD_ASSETS_MAX_RESUMES)."""
+    from lead_assets.pipeline.reconcile import requeue_registered
+
+    requeued = []
+    for batch in batches_in_state(engine, "registered"):
+        run_key = ingest_run_key(batch.batch_key, batch.resumes)
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": run_key}), limit=1)
+        if not runs or runs[0].status not in (
+            dg.DagsterRunStatus.FAILURE,
+            dg.DagsterRunStatus.CANCELED,
+        ):
+            continue
+        if requeue_registered(
+            engine,
+            batch.batch_key,
+            runs[0].run_id,
+            lambda resumes, k=batch.batch_key: ingest_run_key(k, resumes),
+            run_key,
+        ):
+            requeued.append(batch.batch_key)
+    return requeued
+
+
 def landing_sensor_result(
     instance: dg.DagsterInstance,
     warehouse: WarehouseResource,
@@ -46,6 +72,7 @@ def landing_sensor_result(
         all_complete=all_complete,
         only=only,
     )
+    _requeue_ended_ingests(instance, engine)
     waiting = batches_in_state(engine, "registered")
     existing = set(instance.get_dynamic_partitions(lead_batches.name))
     new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]

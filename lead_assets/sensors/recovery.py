@@ -56,7 +56,9 @@ def reconcile_pass(
     """One reconciliation pass with Dagster's view of run liveness; dead runs are buried."""
     is_live = reconcile_step.run_liveness(engine, dagster_liveness(instance))
     stats = reconcile_step.reconcile(engine, generect, leedrush, is_live=is_live)
-    dead = set(stats.dead_runs) | _dead_batch_runs(engine, is_live)
+    dead = (
+        set(stats.dead_runs) | _dead_batch_runs(engine, is_live) | _dead_in_process_runs(instance)
+    )
     buried = bury_dead_runs(instance, dead)
     if log is not None:
         for decision in stats.decisions:
@@ -66,6 +68,27 @@ def reconcile_pass(
         if stats.resumed:
             log.info(f"resumed batch(es): {', '.join(stats.resumed)}")
     return stats
+
+
+def _dead_in_process_runs(instance: dg.DagsterInstance) -> set[str]:
+    """Runs started in a ``lead-assets run`` process of this host that is gone: a SIGKILL leaves
+    them STARTED for ever, holding pool slots, whether or not they had claimed a batch."""
+    import socket
+
+    from lead_assets.pipeline.daemon import HOST_TAG, PID_TAG
+    from lead_assets.warehouse.ledger import pid_alive
+
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={HOST_TAG: socket.gethostname()},
+        )
+    )
+    return {
+        r.run_id
+        for r in runs
+        if (r.tags.get(PID_TAG) or "").isdigit() and not pid_alive(int(r.tags[PID_TAG]))
+    }
 
 
 def _dead_batch_runs(engine, is_live: Callable[[str | None], bool]) -> set[str]:  # type: ignore[no-untyped-def]

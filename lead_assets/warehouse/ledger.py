@@ -332,7 +332,6 @@ def lease_alive(engine: Engine, run_id: str | None) -> bool | None:
     there is no lease or it is held on another host (the caller decides from other evidence)."""
     if not run_id:
         return None
-    import os
     import socket
 
     with engine.connect() as conn:
@@ -341,13 +340,20 @@ def lease_alive(engine: Engine, run_id: str | None) -> bool | None:
         ).first()
     if row is None or row[0] != socket.gethostname():
         return None
+    return pid_alive(int(row[1]))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host is running (a zombie is not)."""
+    import os
+
     try:
-        os.kill(int(row[1]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return _not_zombie(int(row[1]))
+    return _not_zombie(pid)
 
 
 def _not_zombie(pid: int) -> bool:

@@ -166,3 +166,36 @@ def test_ten_thousand_files_keep_the_cursor_tiny(sqlite_instance, landing: Path,
     assert 0 < len(list((landing / "archive").glob("*.csv"))) <= 50
     assert len(os.listdir(landing)) > 9_000
     assert second.cursor and len(second.cursor) < 100
+
+
+def test_a_batch_whose_ingest_run_ended_unfinished_gets_a_new_run_key(
+    sqlite_instance, landing: Path, wh
+) -> None:  # type: ignore[no-untyped-def]
+    """A run killed before it claimed its batch (marked failed by run monitoring or by the
+    recovery pass) took the batch's run key: the next tick asks again under a new one, once."""
+    (landing / "drop.csv").write_text(CSV)
+    (landing / "drop.csv.done").write_text("")
+    (request,) = tick(sqlite_instance, wh, None).run_requests
+    key = request.partition_key
+
+    @dg.asset
+    def dies() -> None:
+        raise RuntimeError("the process was killed")
+
+    failed = dg.materialize(
+        [dies],
+        instance=sqlite_instance,
+        tags={"dagster/run_key": request.run_key},
+        raise_on_error=False,
+    )
+    assert not failed.success
+    (again,) = tick(sqlite_instance, wh, None).run_requests
+    assert (again.partition_key, again.run_key) == (key, f"ingest:{key}:r1")
+    with wh.engine().connect() as conn:
+        state, resumes, detail = conn.execute(
+            text("SELECT state, resumes, detail FROM lead_batches WHERE batch_key = :k"), {"k": key}
+        ).one()
+    assert (state, resumes) == ("registered", 1) and "ended before ingesting" in detail
+    # No run under the new key yet: the next tick asks for the same work, no second bump.
+    (third,) = tick(sqlite_instance, wh, None).run_requests
+    assert third.run_key == f"ingest:{key}:r1"
