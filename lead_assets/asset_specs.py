@@ -23,6 +23,22 @@ KINDS: dict[str, set[str]] = {
 }
 DEFAULT_KINDS = {"python", "postgres"}
 
+#: What users receive goes red in the UI when nothing new reached it for this long: drops are
+#: expected at least daily (``LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS``, default 48; warn at half).
+OUTPUT_ASSETS = ("qualified_leads", "lead_exports")
+
+
+def output_freshness() -> dg.FreshnessPolicy:
+    """The freshness policy of the output assets."""
+    import os
+    from datetime import timedelta
+
+    hours = float(os.environ.get("LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS") or 48)
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=hours), warn_window=timedelta(hours=hours / 2)
+    )
+
+
 _CREATE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\);", re.S)
 _ALTER = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+) ([A-Z ]+?)(?: NOT NULL| DEFAULT|;)")
 _COLUMN = re.compile(
@@ -58,8 +74,9 @@ def _decorate(spec: dg.AssetSpec) -> dg.AssetSpec:
     if schema is not None:
         extra["dagster/column_schema"] = schema
         extra["dagster/table_name"] = table
+    freshness = {"freshness_policy": output_freshness()} if name in OUTPUT_ASSETS else {}
     return spec.replace_attributes(
-        kinds=KINDS.get(name, DEFAULT_KINDS), metadata={**metadata, **extra}
+        kinds=KINDS.get(name, DEFAULT_KINDS), metadata={**metadata, **extra}, **freshness
     )
 
 

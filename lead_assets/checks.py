@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from lead_assets.core.quality import Thresholds, Verdict
 from lead_assets.pipeline import quality
+from lead_assets.pipeline.batch_registry import block_batch
 from lead_assets.resources.warehouse import WarehouseResource
 
 Judge = Callable[[dg.AssetCheckExecutionContext, Engine, str, Thresholds], Verdict]
@@ -52,6 +53,12 @@ def _check(asset: str, name: str, description: str, judge: Judge, *, blocking: b
             context.log.warning(
                 f"{asset}.{name} failed for {context.partition_key}: {verdict.sentence}"
             )
+            if blocking:
+                # In the warehouse too, so no sensor spends on, resumes or exports the batch:
+                # Dagster blocks the rest of this run only, and the paid stages are other runs.
+                block_batch(
+                    warehouse.engine(), context.partition_key, f"{asset}.{name}", verdict.sentence
+                )
         return to_result(verdict, blocking=blocking)
 
     return _the_check

@@ -12,6 +12,7 @@ import dagster as dg
 
 from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
+from lead_assets.assets.vendor_state import VENDOR_STATE_ASSETS
 from lead_assets.checks import ASSET_CHECKS
 from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
 from lead_assets.distributed.pools import generect_slots, step_share
@@ -51,7 +52,10 @@ def _shared_limiter() -> dict:
 def build_definitions() -> dg.Definitions:
     """Assets, checks, jobs, sensors and resources of the code location."""
     return dg.Definitions(
-        assets=with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
+        assets=[
+            *with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
+            *VENDOR_STATE_ASSETS,
+        ],
         asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
         jobs=[
             ingest_job,

@@ -168,6 +168,13 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
     EnvVarDoc(
         "LEAD_ASSETS_PARTITION_RETENTION_DAYS", "90", False, "prune exported batches' partitions"
     ),
+    EnvVarDoc(
+        "LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS",
+        "48",
+        False,
+        "outputs turn red in the UI after this long without a new batch (warn at half)",
+    ),
+    EnvVarDoc("LEAD_ASSETS_MAX_RESUMES", "5", False, "resumes of a batch whose runs keep dying"),
 )
 
 

@@ -22,7 +22,7 @@ def raw_uploads(
     so any output row can be traced back to its input line. Malformed rows are kept with their
     parse error; nothing is dropped."""
     stats = ingest.load_raw_uploads(
-        warehouse.engine(), context.partition_key, run_id=context.run_id
+        warehouse.engine(), context.partition_key, run_id=context.run.run_id
     )
     return dg.MaterializeResult(metadata=to_metadata(stats.summary()))
 

@@ -296,7 +296,7 @@ def _human(row: dict) -> str:
     if "qualified" in row:
         parts.append(
             f"qualified={row['qualified']} review={row['review']} disqualified={row['disqualified']} "
-            f"already_delivered={row.get('already_delivered', 0)} "
+            f"failed={row.get('failed', 0)} already_delivered={row.get('already_delivered', 0)} "
             f"spend=${row['spend_usd']:.4f} + {row['spend_credits']:g} credits, cache hits={row['cache_hits']}"
         )
     spend = row.get("spend")
@@ -305,6 +305,8 @@ def _human(row: dict) -> str:
             f"unknown=${spend['unknown_usd']:.4f} + {spend['unknown_credits']:g} credits (awaiting"
             f" reconciliation), saved=${spend['saved_usd']:.4f} + {spend['saved_credits']:g} credits"
         )
+    if row.get("blocked"):
+        parts.append(f"not exported, {row['blocked']}")
     if row.get("exports"):
         parts.append("exports: " + ", ".join(row["exports"]))
     return "\n  ".join(parts)

@@ -198,6 +198,17 @@ def save_observations(engine: Engine, observations: dict[str, tuple[int, int]]) 
             )
 
 
+#: A batch a blocking check stopped: nothing plans, resumes or exports it until someone re-runs
+#: the failed step from the UI (which moves it on again).
+BLOCKED = "blocked"
+
+
+def block_batch(engine: Engine, batch_key: str, check: str, sentence: str) -> None:
+    """Record that the blocking check ``check`` stopped the batch, and why (no lead data: the
+    check's sentence holds figures only)."""
+    set_batch_state(engine, batch_key, BLOCKED, f"blocked by {check}: {sentence}")
+
+
 def set_batch_state(engine: Engine, batch_key: str, state: str, detail: str | None = None) -> None:
     """Move a batch to ``state`` (registered, ingested, submitted, waiting_credits, done, failed)."""
     with write_transaction(engine) as conn:

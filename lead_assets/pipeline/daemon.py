@@ -128,6 +128,12 @@ def drain(
             if not isinstance(result, dg.SensorResult):
                 continue
             cursors[name] = result.cursor
+            # What the daemon records from a tick: observations (vendor state) and its skip.
+            for event in result.asset_events or []:
+                instance.report_runless_asset_event(event)
+            if result.skip_reason is not None:
+                message = result.skip_reason.skip_message or ""
+                waiting = waiting or message.startswith("waiting:")
             for request in result.dynamic_partitions_requests or []:
                 if isinstance(request, dg.AddDynamicPartitionsRequest):
                     instance.add_dynamic_partitions(

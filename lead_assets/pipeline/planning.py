@@ -4,7 +4,9 @@ and the plan of what may start now. Used by the credits sensor and ``lead-assets
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -115,8 +117,33 @@ def _dnc() -> str:
     return dnc_path()
 
 
-def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no-untyped-def]
-    """Balances, plan limits and budgets right now (free vendor calls only)."""
+@dataclass(frozen=True)
+class VendorState:
+    """What the vendors say right now: Generect balance, Leedrush credits and plan limits."""
+
+    balance_usd: float
+    credits_remaining: float
+    plan_id: str | None
+    limits: Any  # PlanLimits | None
+
+    def metadata(self) -> dict[str, dict[str, object]]:
+        """Observation metadata per vendor-state asset (numbers, so the UI plots them)."""
+        leedrush: dict[str, object] = {"credits_remaining": self.credits_remaining}
+        if self.plan_id:
+            leedrush["plan"] = self.plan_id
+        if self.limits is not None:
+            for name in ("concurrent_batches", "max_rows_per_batch", "requests_per_minute"):
+                value = getattr(self.limits, name, None)
+                if value is not None:
+                    leedrush[name] = value
+        return {
+            "generect_balance": {"balance_usd": round(self.balance_usd, 4)},
+            "leedrush_credits": leedrush,
+        }
+
+
+def vendor_state(generect, leedrush) -> VendorState:  # type: ignore[no-untyped-def]
+    """Balance, credits and plan limits (three free vendor calls)."""
     g = generect.get_client()
     try:
         balance = g.balance()
@@ -128,6 +155,18 @@ def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no
         limits = lclient.limits
     finally:
         lclient.close()
+    return VendorState(
+        balance_usd=float(balance),
+        credits_remaining=float(sub.get("credits_remaining") or 0),
+        plan_id=getattr(limits, "plan_id", None),
+        limits=limits,
+    )
+
+
+def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no-untyped-def]
+    """Balances, plan limits and budgets right now (free vendor calls only)."""
+    state = vendor_state(generect, leedrush)
+    balance, limits = state.balance_usd, state.limits
     with engine.connect() as conn:
         running = conn.execute(
             text(
@@ -147,7 +186,7 @@ def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no
     reserve_credits = float(os.environ.get("LEAD_ASSETS_RESERVE_CREDITS") or 0)
     return Capacity(
         usd_available=balance - reserve_usd,
-        credits_available=float(sub.get("credits_remaining") or 0) - reserve_credits,
+        credits_available=state.credits_remaining - reserve_credits,
         concurrent_slots=None
         if limits is None or limits.concurrent_batches is None
         else limits.concurrent_batches - int(running),

@@ -61,6 +61,15 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
             # The first code is why the row was rejected; later ones are warnings on it.
             reasons[(reason_text or "unknown").split(";")[0]] += 1
     ok = sum(1 for s, _ in std if s == "ok")
+    outcomes = {
+        k: int(qualified.get(k.upper(), 0)) for k in ("qualified", "review", "disqualified")
+    }
+    failed = int(qualified.get("FAILED", 0))
+    blocked = _blocked_detail(engine, batch_key)
+    if blocked and not qualified:
+        # A blocking check stopped the batch before qualification: its ok rows end here, failed,
+        # with the check's sentence as the reason (no row without an outcome).
+        failed = ok
     return {
         "rows_in": int(raw_rows),
         "ok": ok,
@@ -69,13 +78,23 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
         "spend_usd": round(float(spend.get("usd", 0.0)), 4),
         "spend_credits": round(float(spend.get("credits", 0.0)), 2),
         "cache_hits": int(cache_hits or 0),
-        "qualified": int(qualified.get("QUALIFIED", 0)),
-        "review": int(qualified.get("REVIEW", 0)),
-        "disqualified": int(qualified.get("DISQUALIFIED", 0)),
-        "failed": int(qualified.get("FAILED", 0)),
+        **outcomes,
+        "failed": failed,
         "already_delivered": int(qualified.get("ALREADY_DELIVERED", 0)),
+        **({"blocked": blocked} if blocked else {}),
         "spend": spend_block(spend, unknown, saved),
     }
+
+
+def _blocked_detail(engine: Engine, batch_key: str) -> str | None:
+    """Why a blocking check stopped the batch, when one did."""
+    from lead_assets.pipeline.batch_registry import BLOCKED
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT state, detail FROM lead_batches WHERE batch_key = :k"), {"k": batch_key}
+        ).first()
+    return (row[1] or "blocked by a check") if row and row[0] == BLOCKED else None
 
 
 def spend_block(

@@ -2,8 +2,12 @@
 budgets and the plan's concurrency can pay for; the rest stay visible as waiting partitions and
 start when credits return."""
 
+import json
+import time
+
 import dagster as dg
 
+from lead_assets.assets.vendor_state import OBSERVE_EVERY
 from lead_assets.jobs import enrich_job
 from lead_assets.pipeline import planning
 from lead_assets.resources.generect import GenerectResource
@@ -42,6 +46,7 @@ def credits_sensor(
     reconciled = reconcile_pass(
         context.instance, warehouse.engine(), generect, leedrush, log=context.log
     )
+    observations, cursor = observe_vendor_state(context, generect, leedrush)
     failed: list = []
     plan = planning.plan_waiting_batches(warehouse.engine(), generect, leedrush, failed=failed)
     for line in plan.explain():
@@ -70,5 +75,36 @@ def credits_sensor(
             reason += f"; {len(failed)} batch(es) could not be planned: " + "; ".join(
                 str(f) for f in failed
             )
+        if observations:
+            return dg.SensorResult(skip_reason=reason, asset_events=observations, cursor=cursor)
         return dg.SkipReason(reason)
-    return dg.SensorResult(run_requests=requests)
+    return dg.SensorResult(run_requests=requests, asset_events=observations, cursor=cursor)
+
+
+def observe_vendor_state(
+    context: dg.SensorEvaluationContext,
+    generect: GenerectResource,
+    leedrush: LeedrushResource,
+) -> tuple[list[dg.AssetObservation], str | None]:
+    """Observations of the vendor-state assets, at most every ``OBSERVE_EVERY`` (free calls; an
+    idle tick otherwise makes none), and the cursor that remembers when. A vendor that cannot be
+    reached is logged and observed later: its asset turns red when that lasts."""
+    now = time.time()
+    try:
+        last = float(json.loads(context.cursor or "{}").get("observed_at") or 0)
+    except (ValueError, AttributeError):
+        last = 0.0
+    if now - last < OBSERVE_EVERY.total_seconds():
+        return [], context.cursor
+    try:
+        state = planning.vendor_state(generect, leedrush)
+    except Exception as exc:  # observation is best effort; planning reports vendor errors
+        from lead_assets.pipeline.isolation import failure_reason
+
+        context.log.warning(f"vendor state not observed: {failure_reason(exc)}")
+        return [], context.cursor
+    events = [
+        dg.AssetObservation(asset_key=name, metadata=metadata)
+        for name, metadata in state.metadata().items()
+    ]
+    return events, json.dumps({"observed_at": now})

@@ -26,6 +26,31 @@ def test_definitions_load_and_validate() -> None:
     assert defs.resolve_sensor_def("file_drop_sensor") is not None
 
 
+def test_outputs_and_vendor_state_carry_freshness_policies(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A stalled pipeline turns its outputs red, a stopped credits sensor its vendor state."""
+    from datetime import timedelta
+
+    graph = defs.resolve_asset_graph()
+    windows = {
+        key.to_user_string(): graph.get(key).freshness_policy
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).freshness_policy is not None
+    }
+    assert set(windows) == {
+        "qualified_leads",
+        "lead_exports",
+        "generect_balance",
+        "leedrush_credits",
+    }
+    assert windows["lead_exports"].fail_window.to_timedelta() == timedelta(hours=48)
+    assert windows["generect_balance"].fail_window.to_timedelta() == timedelta(hours=1)
+    # Tunable to the team's cadence.
+    monkeypatch.setenv("LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS", "6")
+    from lead_assets.asset_specs import output_freshness
+
+    assert output_freshness().fail_window.to_timedelta() == timedelta(hours=6)
+
+
 def test_ingest_materializes_on_postgres_instance(
     pg_instance: dg.DagsterInstance, landing: Path, pg_database: str
 ) -> None:

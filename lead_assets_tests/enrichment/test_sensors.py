@@ -181,7 +181,13 @@ def test_credits_sensor_explains_why_batches_wait(pipeline_factory, tmp_path: Pa
     p.drop(lead_file(tmp_path / "a.csv", 40, seed=24, with_email=1.0))
     p.drain("file_drop_sensor")
     result = tick(p, "credits_sensor")
-    assert isinstance(result, dg.SkipReason) and "insufficient_credits" in result.skip_message
+    # A skip that also observes the vendor state (issue 13): the reason and the observations.
+    assert isinstance(result, dg.SensorResult) and result.skip_reason is not None
+    assert "insufficient_credits" in result.skip_reason.skip_message
+    observed = {e.asset_key.to_user_string(): e.metadata for e in result.asset_events}
+    assert set(observed) == {"generect_balance", "leedrush_credits"}
+    assert observed["leedrush_credits"]["credits_remaining"].value == 10
+    assert observed["generect_balance"]["balance_usd"].value > 0
     p.sandbox.leedrush.state.sandbox.account.add_credits(100)
     result = tick(p, "credits_sensor")
     [request] = result.run_requests

@@ -130,6 +130,14 @@ def test_undeliverable_batch_is_blocked_before_export_and_alerted(
         ).records
     outbox = tmp_path / "p0" / "outbox"
     assert not (outbox / key).exists()
+    # Blocked in the warehouse too: the collect is not resumed as if its run had died, and the
+    # summary gives every ok row an outcome (failed) with the check's sentence as the reason.
+    assert [r for r in runs if r[0] == "collect_job"] == [("collect_job", key, False)], runs
+    from lead_assets.pipeline.summary import batch_figures
+
+    figures = batch_figures(p.engine, key)
+    assert figures["failed"] == figures["ok"] > 0
+    assert figures["blocked"].startswith("blocked by enriched_leads.email_deliverable_rate: 60 of")
     # The alert: batch, reason, run link; no PII.
     alert_tick(cursor)
     body = alert_receiver.wait(lambda b: b["lead_assets"].get("batch_key") == key)
@@ -138,3 +146,25 @@ def test_undeliverable_batch_is_blocked_before_export_and_alerted(
     assert "email_deliverable_rate" in facts["reason"] and "undeliverable" in facts["reason"]
     assert facts["run_url"].endswith(f"/runs/{facts['run_id']}")
     assert "@" not in body["text"] and "@" not in facts["reason"]
+
+
+def test_a_batch_blocked_at_standardization_is_never_enriched(
+    pipeline_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Dagster blocks the rest of the ingest run only; the paid stage is another run, started by
+    the credits sensor from the warehouse state, so the block must be recorded there (money)."""
+    p = pipeline_factory()
+    path = tmp_path / "mostly_junk.csv"
+    good = [f"p{i}@acme{i}.com,Pat,Lee{i},Acme {i}" for i in range(10)]
+    junk = [",,,Head of Nothing" for _ in range(20)]  # no email, no name: rejected
+    path.write_text("email,first_name,last_name,title\n" + "\n".join(good + junk) + "\n")
+    p.drop(path)
+    runs = p.drain()
+    [key] = batch_keys(p)
+    assert runs == [("ingest_job", key, False)], runs  # no enrich run followed
+    assert p.generect_charged == 0 and p.leedrush_charged == 0
+    from lead_assets.pipeline.summary import batch_figures
+
+    figures = batch_figures(p.engine, key)
+    assert (figures["ok"], figures["rejected"], figures["failed"]) == (10, 20, 10)
+    assert figures["blocked"].startswith("blocked by standardized_leads.rejected_share")
