@@ -20,7 +20,7 @@ from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
-from lead_assets.schedules import SCHEDULES, maintenance_job
+from lead_assets.schedules import SCHEDULES, maintenance_job, reverify_job
 from lead_assets.sensors.alerts import ops_alert_sensor, run_failure_alert_sensor
 from lead_assets.sensors.credits import credits_sensor
 from lead_assets.sensors.file_drop import file_drop_sensor
@@ -64,6 +64,7 @@ def build_definitions() -> dg.Definitions:
             collect_job,
             resolution.recluster_job,
             maintenance_job,
+            reverify_job,
         ],
         schedules=SCHEDULES,
         sensors=[

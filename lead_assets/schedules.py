@@ -3,6 +3,7 @@
 | schedule | cron (UTC) | default | what |
 |---|---|---|---|
 | ``nightly_maintenance_schedule`` | 30 2 * * * | running | reconcile unknown charges, recluster when drift says so, prune expired cache rows and old dynamic partitions (free) |
+| ``weekly_reverification_schedule`` | 0 4 * * 1 | stopped | delivered leads whose answers passed their TTL become a ``reverify`` batch within a budget of its own (leads to paid validations) |
 | ``icp_daily_pull_<profile>`` | 0 6 * * * | stopped | the Generect counts check and paid pull for one ICP profile (spends: off until an operator turns it on) |
 
 Schedules rather than ``AutomationCondition``: maintenance is an op job, and an ICP pull spends,
@@ -131,4 +132,41 @@ def icp_daily_pull(profile: str) -> dg.ScheduleDefinition:
     return _pull
 
 
-SCHEDULES = [nightly_maintenance_schedule, *(icp_daily_pull(p) for p in icp_profile_names())]
+@dg.op
+def register_reverification(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
+    """Register delivered leads whose answers passed their TTL as one ``reverify`` batch, within
+    the re-verification budget; the file-drop and credits sensors take it from there (free)."""
+    from lead_assets.pipeline import reverify
+
+    stats = reverify.register_reverification(warehouse.engine())
+    if stats.batch_key:
+        # The partition now, so the batch is visible before the file-drop sensor's next tick.
+        context.instance.add_dynamic_partitions(lead_batches.name, [stats.batch_key])
+    context.log.info(f"re-verification: {stats.summary()}")
+
+
+@dg.job(description="Register delivered leads whose answers passed their TTL for re-verification.")
+def reverify_job() -> None:
+    """One op: pick the leads due and register their batch."""
+    register_reverification()
+
+
+weekly_reverification_schedule = dg.ScheduleDefinition(
+    name="weekly_reverification_schedule",
+    job=reverify_job,
+    cron_schedule="0 4 * * 1",
+    execution_timezone="UTC",
+    # It leads to paid validations: off until an operator turns it on.
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        "Mondays 04:00 UTC: delivered leads whose email answers are older than their TTL become "
+        "a re-verification batch within LEAD_ASSETS_REVERIFY_BUDGET_USD / _CREDITS (spends)."
+    ),
+)
+
+
+SCHEDULES = [
+    nightly_maintenance_schedule,
+    weekly_reverification_schedule,
+    *(icp_daily_pull(p) for p in icp_profile_names()),
+]

@@ -175,6 +175,12 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
         "outputs turn red in the UI after this long without a new batch (warn at half)",
     ),
     EnvVarDoc("LEAD_ASSETS_MAX_RESUMES", "5", False, "resumes of a batch whose runs keep dying"),
+    EnvVarDoc(
+        "LEAD_ASSETS_REVERIFY_BUDGET_USD", "5", False, "most USD one re-verification batch may cost"
+    ),
+    EnvVarDoc(
+        "LEAD_ASSETS_REVERIFY_BUDGET_CREDITS", "1000", False, "most Leedrush credits it may cost"
+    ),
 )
 
 

@@ -94,6 +94,10 @@ def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = Non
                 "loaded_at": _now(),
             }
         )
+    elif batch.source == "reverify":
+        from lead_assets.pipeline.reverify import reverify_raw_rows
+
+        frame = reverify_raw_rows(engine, batch_key)
     else:
         from lead_assets.pipeline.prospecting import icp_raw_rows
 

@@ -14,6 +14,8 @@ from lead_assets.pipeline.landing import scan_landing
 from lead_assets.resources.warehouse import WarehouseResource
 from lead_assets.settings import landing_dir, max_batch_rows, max_file_bytes
 
+INGESTED_HERE = ("file", "reverify")
+
 
 def ingest_run_key(batch_key: str, resumes: int = 0) -> str:
     """The run key names the work (one batch's ingestion), never a retry of it; a batch whose
@@ -29,6 +31,8 @@ def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:  
 
     requeued = []
     for batch in batches_in_state(engine, "registered"):
+        if batch.source not in INGESTED_HERE:
+            continue
         run_key = ingest_run_key(batch.batch_key, batch.resumes)
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": run_key}), limit=1)
         if not runs or runs[0].status not in (
@@ -73,7 +77,9 @@ def landing_sensor_result(
         only=only,
     )
     _requeue_ended_ingests(instance, engine)
-    waiting = batches_in_state(engine, "registered")
+    # Batches whose rows are known when registered: a file's, a re-verification's. An ICP batch
+    # is ingested by prospect_job after its pull, never before it.
+    waiting = [b for b in batches_in_state(engine, "registered") if b.source in INGESTED_HERE]
     existing = set(instance.get_dynamic_partitions(lead_batches.name))
     new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]
     run_requests = [
