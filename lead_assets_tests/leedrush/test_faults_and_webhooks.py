@@ -18,11 +18,11 @@ from lead_assets.clients.leedrush import LeedrushClient, parse_webhook_event, ve
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.sandbox.leedrush_app import EVENTS
 from lead_assets.sandbox.server import serve_in_thread
+from lead_assets_tests.clients.harness import fast_policy
 from lead_assets_tests.leedrush.conftest import (
     EMAIL,
     PASSWORD,
     Env,
-    fast_policy,
     leads_csv,
     sleep_until,
     wait_done,

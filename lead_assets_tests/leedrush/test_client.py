@@ -20,14 +20,8 @@ from lead_assets.clients.errors import (
 from lead_assets.clients.leedrush import BatchTooLargeError, ConcurrentBatchLimitError
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.resources.leedrush import LeedrushResource
-from lead_assets_tests.leedrush.conftest import (
-    EMAIL,
-    PASSWORD,
-    Env,
-    fast_policy,
-    leads_csv,
-    wait_done,
-)
+from lead_assets_tests.clients.harness import fast_policy
+from lead_assets_tests.leedrush.conftest import EMAIL, PASSWORD, Env, leads_csv, wait_done
 
 
 def test_full_lifecycle_charges_once_and_returns_qualified_rows(env: Env) -> None:
@@ -134,6 +128,7 @@ def test_bad_password_and_relogin_on_expired_token(make_env) -> None:  # type: i
     time.sleep(1.1)  # the JWT expires (lifetime 1 s)
     client.subscription()
     assert env.sandbox.stats["logins"] == logins + 1 and client.relogins == 1
+    assert PASSWORD not in repr(client) and "eyJ" not in repr(client)  # nor the token it holds
 
 
 def test_threads_share_one_token(env: Env) -> None:
