@@ -52,7 +52,9 @@ from lead_assets.clients.http_policy import (
         (422, None, False, False, ANSWER),
     ],
 )
-def test_should_retry(status, failure, idempotent, can_reauth, expected) -> None:  # type: ignore[no-untyped-def]
+def test_should_retry(
+    status: int | None, failure: str | None, idempotent: bool, can_reauth: bool, expected: str
+) -> None:
     got = should_retry(status=status, failure=failure, idempotent=idempotent, can_reauth=can_reauth)
     assert got == expected
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from starlette.applications import Starlette
 
 from lead_assets.clients.generect import GenerectClient
 from lead_assets.clients.spend import MemorySpendHook
@@ -17,7 +18,7 @@ from lead_assets_tests.clients.harness import fast_policy
 N = 10_000
 
 
-def _leads(app) -> list[dict]:  # type: ignore[no-untyped-def]
+def _leads(app: Starlette) -> list[dict]:
     """Half world members (by lead_id), half arbitrary people from a user's file."""
     people = app.state.sandbox.world.people
     out: list[dict] = []

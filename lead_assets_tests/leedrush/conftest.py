@@ -58,8 +58,12 @@ class Env:
         )
 
 
+#: The ``make_env`` fixture: ``make_env(transport, **config) -> Env``.
+MakeEnv = Callable[..., Env]
+
+
 @pytest.fixture
-def make_env() -> Iterator[Callable[..., Env]]:
+def make_env() -> Iterator[MakeEnv]:
     """Factory: ``make_env(transport="loopback"|"in_process", **config)``; all stopped after."""
     with ExitStack() as stack:
 
@@ -73,7 +77,7 @@ def make_env() -> Iterator[Callable[..., Env]]:
 
 
 @pytest.fixture(params=TRANSPORTS)
-def env(request: pytest.FixtureRequest, make_env: Callable[..., Env]) -> Env:
+def env(request: pytest.FixtureRequest, make_env: MakeEnv) -> Env:
     """A default sandbox (starter plan), once per transport."""
     return make_env(request.param)
 

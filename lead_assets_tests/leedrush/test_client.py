@@ -21,7 +21,14 @@ from lead_assets.clients.leedrush import BatchTooLargeError, ConcurrentBatchLimi
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets_tests.clients.harness import fast_policy
-from lead_assets_tests.leedrush.conftest import EMAIL, PASSWORD, Env, leads_csv, wait_done
+from lead_assets_tests.leedrush.conftest import (
+    EMAIL,
+    PASSWORD,
+    Env,
+    MakeEnv,
+    leads_csv,
+    wait_done,
+)
 
 
 def test_full_lifecycle_charges_once_and_returns_qualified_rows(env: Env) -> None:
@@ -118,7 +125,7 @@ def test_paging_both_shapes_and_query_validation(env: Env) -> None:
         assert answer.status_code == 422 and isinstance(answer.json()["detail"], list)
 
 
-def test_bad_password_and_relogin_on_expired_token(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_bad_password_and_relogin_on_expired_token(make_env: MakeEnv) -> None:
     env: Env = make_env("loopback", jwt_lifetime_s=1)
     with pytest.raises(AuthenticationError, match="LEEDRUSH_EMAIL"):
         env.client(password="wrong").subscription()
@@ -150,7 +157,7 @@ def test_threads_share_one_token(env: Env) -> None:
     assert errors == [] and env.sandbox.stats["logins"] == 1
 
 
-def test_server_rpm_window_429_with_retry_after(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_server_rpm_window_429_with_retry_after(make_env: MakeEnv) -> None:
     env: Env = make_env("loopback", plan="payg")
     waits: list[float] = []
     # The client thinks it is on enterprise (no limiter) so the server's window is what bites.
@@ -238,7 +245,7 @@ def test_failed_batches_are_terminal_and_not_downloadable(env: Env) -> None:
         client.download("batch_nope")
 
 
-def test_download_before_completion_is_409(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_download_before_completion_is_409(make_env: MakeEnv) -> None:
     env: Env = make_env("in_process", time_scale=100)
     client = env.client()
     submission = client.submit("slow.csv", leads_csv(3), run_id="r")
@@ -247,7 +254,7 @@ def test_download_before_completion_is_409(make_env) -> None:  # type: ignore[no
     assert client.find_batch(submission.batch_id).status in ("queued", "processing")
 
 
-def test_status_variety_mapped(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_status_variety_mapped(make_env: MakeEnv) -> None:
     env: Env = make_env("in_process", status_variety=True)
     client = env.client()
     submission = client.submit("v.csv", leads_csv(80), run_id="r")

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -84,7 +85,7 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.e30.sig"
 
 
 def mock_client(
-    route: Callable[[httpx.Request], httpx.Response], **kwargs: object
+    route: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[LeedrushClient, list[httpx.Request]]:
     """A client whose HTTP goes to ``route`` (login answered here)."""
     seen: list[httpx.Request] = []
@@ -102,7 +103,7 @@ def mock_client(
         "yourpassword",
         "https://leedrush.com",
         http=httpx.Client(transport=httpx.MockTransport(handler)),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
     return client, seen
 
