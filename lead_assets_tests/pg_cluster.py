@@ -50,7 +50,8 @@ def find_bindir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """An unused TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -85,7 +86,7 @@ class ThrowawayCluster:
         root = Path(tempfile.mkdtemp(prefix="lead_assets_pg_"))
         if as_root:
             shutil.chown(root, "postgres", "postgres")
-        cluster = cls(bindir, root, _free_port(), as_root)
+        cluster = cls(bindir, root, free_port(), as_root)
         data = root / "data"
         res = cluster._run(
             "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"

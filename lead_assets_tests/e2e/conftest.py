@@ -8,7 +8,6 @@ test-e2e`` (run by ``.ci/run`` right after ``make test``) runs them with ``LEAD_
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 import yaml
 
 from lead_assets.settings import PROJECT_ROOT
+from lead_assets_tests.pg_cluster import free_port
 
 if not os.environ.get("LEAD_ASSETS_E2E"):
     # Not a skip: the directory is simply not part of `make test`; `make test-e2e` runs it.
@@ -34,12 +34,6 @@ LOCATION_QUERY = """
 query Loc { workspaceOrError { __typename ... on Workspace { locationEntries {
   name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

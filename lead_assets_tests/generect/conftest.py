@@ -1,26 +1,45 @@
-"""Generect fixtures: the sandbox over real loopback HTTP, or in process through Starlette's
-TestClient (an httpx.Client that runs the ASGI app without a socket)."""
+"""Generect fixtures: a fresh strict sandbox reached over real loopback HTTP and in process (the
+``env`` fixture runs each test on both), a client factory with fast retries, and the vendor
+page's own request examples."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from lead_assets.clients.generect import GenerectClient
-from lead_assets.clients.http_policy import RetryPolicy
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
-from lead_assets.sandbox.server import serve_in_thread
+from lead_assets_tests.clients.harness import TRANSPORTS, fast_policy, reach
 
-
-def fast_policy(**kwargs: object) -> RetryPolicy:
-    """The real backoff logic with millisecond waits, so fault tests finish in seconds."""
-    return RetryPolicy(backoff_base=0.005, backoff_cap=0.05, max_retry_after=0.05, **kwargs)  # type: ignore[arg-type]
+# The seed page's own count example: CXO, "San Francisco, CA", "Software", limit_by on a count.
+SEED_COUNT_EXAMPLE = {
+    "job_titles": ["CEO", "Founder"],
+    "seniorities": ["CXO"],
+    "locations": ["San Francisco, CA"],
+    "company_industries": ["Software"],
+    "company_headcounts": ["51-200"],
+    "limit_by": 50,
+}
+# The seed preview example (valid as written once the Token prefix is added).
+SEED_PREVIEW_EXAMPLE = {
+    "company_search_criteria": {
+        "industries": ["Software Development"],
+        "headcounts": ["51-200"],
+        "locations": ["United States"],
+    },
+    "lead_search_criteria": {
+        "job_titles": ["CEO", "Founder"],
+        "seniorities": ["c_suite"],
+        "locations": ["United States"],
+        "limit_by": 25,
+    },
+}
 
 
 @dataclass
@@ -32,17 +51,18 @@ class Env:
     http: httpx.Client | None
 
     @property
-    def state(self):  # type: ignore[no-untyped-def]
+    def state(self) -> Any:
+        """The app's mutable state (account, world, stats, faults)."""
         return self.app.state.sandbox
 
     def client(
-        self, key: str = "test_sandbox", hook: MemorySpendHook | None = None, **kw: object
+        self, key: str = "test_sandbox", hook: MemorySpendHook | None = None, **kw: Any
     ) -> GenerectClient:
         """A client with fast retries and a memory spend hook."""
         kw.setdefault("policy", fast_policy())
         return GenerectClient(
             key, self.url, spend_hook=hook or MemorySpendHook(), http=self.http, **kw
-        )  # type: ignore[arg-type]
+        )
 
     def raw(self) -> httpx.Client:
         """A bare HTTP client for wire-level contract checks (no adapters, no retries)."""
@@ -55,21 +75,9 @@ class Env:
         return self.raw().post(self.url + path, json=body, headers=headers)
 
 
-@pytest.fixture(params=["loopback", "in_process"])
+@pytest.fixture(params=TRANSPORTS)
 def env(request: pytest.FixtureRequest) -> Iterator[Env]:
-    """A fresh strict Generect sandbox, once over loopback HTTP and once in process."""
-    config = getattr(request, "param_config", None) or GenerectSandboxConfig(balance=100.0)
-    app = create_generect_app(config)
-    if request.param == "loopback":
-        with serve_in_thread(app) as url:
-            yield Env(url, app, None)
-    else:
-        with TestClient(app, base_url="http://generect.test") as http:
-            yield Env("http://generect.test", app, http)
-
-
-def make_env(config: GenerectSandboxConfig) -> Iterator[Env]:
-    """A loopback sandbox with ``config`` (for switch-specific tests)."""
-    app = create_generect_app(config)
-    with serve_in_thread(app) as url:
-        yield Env(url, app, None)
+    """A fresh strict Generect sandbox ($100 balance), once per transport."""
+    app = create_generect_app(GenerectSandboxConfig(balance=100.0))
+    with reach(app, request.param, "generect.test") as (url, http):
+        yield Env(url, app, http)

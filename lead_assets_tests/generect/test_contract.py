@@ -15,31 +15,7 @@ from starlette.routing import Route
 from lead_assets.clients.webhooks import verify_generect_signature
 from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.server import serve_in_thread
-from lead_assets_tests.generect.conftest import Env
-
-# The seed page's own count example (A-G2): CXO, "San Francisco, CA", "Software", limit_by on a count.
-SEED_COUNT_EXAMPLE = {
-    "job_titles": ["CEO", "Founder"],
-    "seniorities": ["CXO"],
-    "locations": ["San Francisco, CA"],
-    "company_industries": ["Software"],
-    "company_headcounts": ["51-200"],
-    "limit_by": 50,
-}
-# The seed preview example (valid as written once the Token prefix is added: A-G17).
-SEED_PREVIEW_EXAMPLE = {
-    "company_search_criteria": {
-        "industries": ["Software Development"],
-        "headcounts": ["51-200"],
-        "locations": ["United States"],
-    },
-    "lead_search_criteria": {
-        "job_titles": ["CEO", "Founder"],
-        "seniorities": ["c_suite"],
-        "locations": ["United States"],
-        "limit_by": 25,
-    },
-}
+from lead_assets_tests.generect.conftest import SEED_COUNT_EXAMPLE, SEED_PREVIEW_EXAMPLE, Env
 
 
 def test_seed_count_example_is_rejected_with_a_field_map(env: Env) -> None:

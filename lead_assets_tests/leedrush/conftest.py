@@ -1,12 +1,12 @@
-"""Leedrush fixtures: the sandbox over real loopback HTTP (uvicorn on a free port in a background
-thread) and in process. In process means ``starlette.testclient.TestClient`` passed to the client
-as its ``httpx.Client``: it runs the ASGI app in a worker thread behind a sync transport, which
-``httpx.ASGITransport`` cannot do for a sync client."""
+"""Leedrush fixtures: a sandbox reached over real loopback HTTP and in process (``env`` runs each
+test on both; ``make_env`` builds one with a given config), a client factory with fast retries,
+lead files and polling helpers."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,24 +14,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from lead_assets.clients.http_policy import RetryPolicy
 from lead_assets.clients.leedrush import LeedrushClient
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig, create_leedrush_app
-from lead_assets.sandbox.server import serve_in_thread
+from lead_assets_tests.clients.harness import TRANSPORTS, fast_policy, reach
 
 EMAIL, PASSWORD = "demo@example.com", "demo-password"
-
-
-def fast_policy(**kwargs: Any) -> RetryPolicy:
-    """The real retry logic with millisecond waits (Retry-After capped) so tests stay fast."""
-    defaults: dict[str, Any] = {
-        "backoff_base": 0.005,
-        "backoff_cap": 0.05,
-        "max_retry_after": 0.05,
-        "throttled_wait": 0.01,
-    }
-    return RetryPolicy(**{**defaults, **kwargs})
 
 
 def leads_csv(n: int, *, start: int = 0) -> bytes:
@@ -70,31 +58,26 @@ class Env:
         )
 
 
+#: The ``make_env`` fixture: ``make_env(transport, **config) -> Env``.
+MakeEnv = Callable[..., Env]
+
+
 @pytest.fixture
-def make_env() -> Iterator[Callable[..., Env]]:
-    """Factory: ``make_env(transport="loopback"|"in_process", **config)``."""
-    stack: list[Any] = []
+def make_env() -> Iterator[MakeEnv]:
+    """Factory: ``make_env(transport="loopback"|"in_process", **config)``; all stopped after."""
+    with ExitStack() as stack:
 
-    def make(transport: str = "loopback", **config: Any) -> Env:
-        config.setdefault("time_scale", 0.2)
-        app = create_leedrush_app(LeedrushSandboxConfig(**config))
-        if transport == "loopback":
-            cm = serve_in_thread(app)
-            url = cm.__enter__()
-            stack.append(cm)
-            return Env(url, app, None)
-        http = TestClient(app, base_url="http://leedrush.test")
-        http.__enter__()
-        stack.append(http)
-        return Env("http://leedrush.test", app, http)
+        def make(transport: str = "loopback", **config: Any) -> Env:
+            config.setdefault("time_scale", 0.2)
+            app = create_leedrush_app(LeedrushSandboxConfig(**config))
+            url, http = stack.enter_context(reach(app, transport, "leedrush.test"))
+            return Env(url, app, http)
 
-    yield make
-    for cm in reversed(stack):
-        cm.__exit__(None, None, None)
+        yield make
 
 
-@pytest.fixture(params=["loopback", "in_process"])
-def env(request: pytest.FixtureRequest, make_env: Callable[..., Env]) -> Env:
+@pytest.fixture(params=TRANSPORTS)
+def env(request: pytest.FixtureRequest, make_env: MakeEnv) -> Env:
     """A default sandbox (starter plan), once per transport."""
     return make_env(request.param)
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from lead_assets.clients.leedrush import (
     verify_webhook,
 )
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets_tests.leedrush.conftest import fast_policy
+from lead_assets_tests.clients.harness import fast_policy
 
 BATCH_EXAMPLE = {
     "batch_id": "batch_a1b2c3d4",
@@ -84,7 +85,7 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.e30.sig"
 
 
 def mock_client(
-    route: Callable[[httpx.Request], httpx.Response], **kwargs: object
+    route: Callable[[httpx.Request], httpx.Response], **kwargs: Any
 ) -> tuple[LeedrushClient, list[httpx.Request]]:
     """A client whose HTTP goes to ``route`` (login answered here)."""
     seen: list[httpx.Request] = []
@@ -102,7 +103,7 @@ def mock_client(
         "yourpassword",
         "https://leedrush.com",
         http=httpx.Client(transport=httpx.MockTransport(handler)),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
     return client, seen
 
@@ -121,7 +122,7 @@ def test_batches_envelope_pages_with_limit_offset() -> None:
 
     def route(request: httpx.Request) -> httpx.Response:
         limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
-        assert limit <= 100 and "cursor" not in request.url.params  # A-L1
+        assert limit <= 100 and "cursor" not in request.url.params  # limit/offset paging only
         page = items[offset : offset + limit]
         return httpx.Response(
             200,
@@ -179,19 +180,12 @@ def test_download_json_schema_example_and_non_qualified_skipped() -> None:
 
 @pytest.mark.parametrize("sep", [".", "_"])
 def test_download_csv_dotted_and_underscore_headers(sep: str) -> None:
+    # The CSV columns are the JSON example's fields, nested ones as dotted paths.
     cols = [
         "status",
         "score",
-        "account.name",
-        "account.domain",
-        "account.signals",
-        "account.technologies",
-        "contact.full_name",
-        "contact.title_normalized",
-        "contact.email",
-        "contact.email_status",
-        "contact.phone",
-        "contact.phone_status",
+        *(f"account.{k}" for k in LEAD_EXAMPLE["account"]),
+        *(f"contact.{k}" for k in LEAD_EXAMPLE["contact"]),
         "dedup_confidence",
     ]
     header = ",".join(c.replace(".", sep) for c in cols)
@@ -235,7 +229,7 @@ def test_plan_table_and_unknown_plan_is_strictest() -> None:
     assert plan_limits("enterprise").requests_per_minute is None
 
 
-def test_status_mappings_a_l8() -> None:
+def test_email_and_phone_status_mappings() -> None:
     raw = ["verified_deliverable", "catch_all_risky", "accept_all", "invalid", "undeliverable", "x"]
     assert [email_status(r) for r in raw] == [
         "valid",

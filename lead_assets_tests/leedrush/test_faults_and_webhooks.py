@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,18 +19,19 @@ from lead_assets.clients.leedrush import LeedrushClient, parse_webhook_event, ve
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.sandbox.leedrush_app import EVENTS
 from lead_assets.sandbox.server import serve_in_thread
+from lead_assets_tests.clients.harness import fast_policy
 from lead_assets_tests.leedrush.conftest import (
     EMAIL,
     PASSWORD,
     Env,
-    fast_policy,
+    MakeEnv,
     leads_csv,
     sleep_until,
     wait_done,
 )
 
 
-def expected_results(make_env, files: list[bytes]) -> list[list[tuple]]:  # type: ignore[no-untyped-def]
+def expected_results(make_env: MakeEnv, files: list[bytes]) -> list[list[tuple[Any, ...]]]:
     """What a fault-free sandbox returns for the same files."""
     clean: Env = make_env("in_process", plan="enterprise")
     client = clean.client()
@@ -41,11 +43,11 @@ def expected_results(make_env, files: list[bytes]) -> list[list[tuple]]:  # type
     return out
 
 
-def _key(leads: list) -> list[tuple]:  # type: ignore[type-arg]
+def _key(leads: list[Any]) -> list[tuple[Any, ...]]:
     return [(lead.email, lead.score, lead.email_status, tuple(lead.signals)) for lead in leads]
 
 
-def test_ten_percent_faults_complete_correctly_without_double_charge(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_ten_percent_faults_complete_correctly_without_double_charge(make_env: MakeEnv) -> None:
     files = [leads_csv(50, start=100 * i) for i in range(10)]
     expected = expected_results(make_env, files)
     # Enterprise: no rpm window, so ~80 requests need not wait a minute for the limiter.
@@ -89,7 +91,7 @@ class FaultOnce(httpx.HTTPTransport):
 
 
 @pytest.mark.parametrize("kind", ["drop", "malformed", "timeout", "500", "429"])
-def test_lost_or_failed_process_answer_is_paid_once(make_env, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_lost_or_failed_process_answer_is_paid_once(make_env: MakeEnv, kind: str) -> None:
     env: Env = make_env("loopback", timeout_fault_s=1.0)
     hook = MemorySpendHook()
     client = LeedrushClient(
@@ -110,8 +112,12 @@ def test_lost_or_failed_process_answer_is_paid_once(make_env, kind: str) -> None
     assert (entry.state, entry.amount) == ("settled", 20)
 
 
+#: The webhook receiver: its URL, the (body, signature) pairs it got, status codes to answer first.
+Receiver = tuple[str, list[tuple[bytes, str]], list[int]]
+
+
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, list[tuple[bytes, str]], list[int]]]:
+def receiver() -> Iterator[Receiver]:
     """A loopback webhook receiver; ``fail`` holds status codes to answer first."""
     received: list[tuple[bytes, str]] = []
     fail: list[int] = []
@@ -126,7 +132,9 @@ def receiver() -> Iterator[tuple[str, list[tuple[bytes, str]], list[int]]]:
         yield url + "/hook", received, fail
 
 
-def test_signed_webhooks_for_batches_and_all_seven_test_events(make_env, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_signed_webhooks_for_batches_and_all_seven_test_events(
+    make_env: MakeEnv, receiver: Receiver
+) -> None:
     url, received, _ = receiver
     env: Env = make_env("loopback", webhook_url=url, webhook_secret="whsec_test")
     client = env.client()
@@ -151,7 +159,7 @@ def test_signed_webhooks_for_batches_and_all_seven_test_events(make_env, receive
     assert not verify_webhook("other-secret", *received[0])
 
 
-def test_webhook_retried_three_times_on_non_2xx(make_env, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_retried_three_times_on_non_2xx(make_env: MakeEnv, receiver: Receiver) -> None:
     url, received, fail = receiver
     env: Env = make_env("loopback", webhook_url=url, webhook_backoff_s=0.01)
     fail.extend([500, 503, 500])
@@ -163,7 +171,9 @@ def test_webhook_retried_three_times_on_non_2xx(make_env, receiver) -> None:  # 
     assert len({b for b, _ in received}) == 1  # the same body each time
 
 
-def test_credit_events_fire_when_balance_crosses_thresholds(make_env, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_credit_events_fire_when_balance_crosses_thresholds(
+    make_env: MakeEnv, receiver: Receiver
+) -> None:
     url, received, _ = receiver
     env: Env = make_env("loopback", webhook_url=url, credits=100)
     client = env.client()

@@ -20,11 +20,12 @@ from lead_assets.clients.errors import (
 from lead_assets.clients.leedrush import BatchTooLargeError, ConcurrentBatchLimitError
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.resources.leedrush import LeedrushResource
+from lead_assets_tests.clients.harness import fast_policy
 from lead_assets_tests.leedrush.conftest import (
     EMAIL,
     PASSWORD,
     Env,
-    fast_policy,
+    MakeEnv,
     leads_csv,
     wait_done,
 )
@@ -124,7 +125,7 @@ def test_paging_both_shapes_and_query_validation(env: Env) -> None:
         assert answer.status_code == 422 and isinstance(answer.json()["detail"], list)
 
 
-def test_bad_password_and_relogin_on_expired_token(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_bad_password_and_relogin_on_expired_token(make_env: MakeEnv) -> None:
     env: Env = make_env("loopback", jwt_lifetime_s=1)
     with pytest.raises(AuthenticationError, match="LEEDRUSH_EMAIL"):
         env.client(password="wrong").subscription()
@@ -134,6 +135,7 @@ def test_bad_password_and_relogin_on_expired_token(make_env) -> None:  # type: i
     time.sleep(1.1)  # the JWT expires (lifetime 1 s)
     client.subscription()
     assert env.sandbox.stats["logins"] == logins + 1 and client.relogins == 1
+    assert PASSWORD not in repr(client) and "eyJ" not in repr(client)  # nor the token it holds
 
 
 def test_threads_share_one_token(env: Env) -> None:
@@ -155,7 +157,7 @@ def test_threads_share_one_token(env: Env) -> None:
     assert errors == [] and env.sandbox.stats["logins"] == 1
 
 
-def test_server_rpm_window_429_with_retry_after(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_server_rpm_window_429_with_retry_after(make_env: MakeEnv) -> None:
     env: Env = make_env("loopback", plan="payg")
     waits: list[float] = []
     # The client thinks it is on enterprise (no limiter) so the server's window is what bites.
@@ -243,7 +245,7 @@ def test_failed_batches_are_terminal_and_not_downloadable(env: Env) -> None:
         client.download("batch_nope")
 
 
-def test_download_before_completion_is_409(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_download_before_completion_is_409(make_env: MakeEnv) -> None:
     env: Env = make_env("in_process", time_scale=100)
     client = env.client()
     submission = client.submit("slow.csv", leads_csv(3), run_id="r")
@@ -252,7 +254,7 @@ def test_download_before_completion_is_409(make_env) -> None:  # type: ignore[no
     assert client.find_batch(submission.batch_id).status in ("queued", "processing")
 
 
-def test_status_variety_mapped(make_env) -> None:  # type: ignore[no-untyped-def]
+def test_status_variety_mapped(make_env: MakeEnv) -> None:
     env: Env = make_env("in_process", status_variety=True)
     client = env.client()
     submission = client.submit("v.csv", leads_csv(80), run_id="r")
