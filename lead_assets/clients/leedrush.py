@@ -231,10 +231,6 @@ class LeedrushBatch:
         )
 
 
-#: The name used by earlier callers.
-Batch = LeedrushBatch
-
-
 @dataclass(frozen=True)
 class UploadResult(_RawAccess):
     """What ``POST /api/upload`` answered. ``filename`` is what ``process`` must be sent (A-L5)."""

@@ -157,7 +157,7 @@ def vendor_state(generect, leedrush) -> VendorState:  # type: ignore[no-untyped-
         lclient.close()
     return VendorState(
         balance_usd=float(balance),
-        credits_remaining=float(sub.get("credits_remaining") or 0),
+        credits_remaining=float(sub.credits_remaining or 0),
         plan_id=getattr(limits, "plan_id", None),
         limits=limits,
     )
