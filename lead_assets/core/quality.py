@@ -82,7 +82,7 @@ def rejected_share(rows_in: int, rejected: int, t: Thresholds) -> Verdict:
 def required_columns(
     missing_columns: list[str], ok_rows: int, unidentified_ok_rows: int
 ) -> Verdict:
-    """Every ``ok`` lead must be identifiable (an email, or a name and a company) and the table
+    """Every ``ok`` lead must be identifiable (an email, or a name and a company or domain) and the table
     must carry the columns downstream steps read."""
     figures = {
         "ok_rows": ok_rows,
@@ -98,7 +98,7 @@ def required_columns(
     if unidentified_ok_rows:
         return Verdict(
             False,
-            f"{unidentified_ok_rows} row(s) marked ok have neither an email nor a name and a company.",
+            f"{unidentified_ok_rows} row(s) marked ok have neither an email nor a name with a company or domain.",
             figures,
         )
     return Verdict(True, f"all {ok_rows} ok rows have an email or a name and a company.", figures)

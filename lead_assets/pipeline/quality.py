@@ -72,8 +72,10 @@ def standardized_required_columns(engine: Engine, batch_key: str) -> Verdict:
     unidentified = _scalar(
         engine,
         "SELECT COUNT(*) FROM standardized_leads WHERE batch_key = :k AND status = 'ok' "
-        "AND COALESCE(email, '') = '' AND (COALESCE(first_name, '') = '' "
-        "OR COALESCE(last_name, '') = '' "
+        # Standardization's own rule (core.standardize): an email, or a name (either part)
+        # plus a company or a domain. A stricter rule here blocked batches it had accepted.
+        "AND COALESCE(email, '') = '' AND ((COALESCE(first_name, '') = '' "
+        "AND COALESCE(last_name, '') = '') "
         "OR (COALESCE(company_name, '') = '' AND COALESCE(domain, '') = ''))",
         k=batch_key,
     )
