@@ -1,6 +1,6 @@
 """Chaos at scale: a 2,000-lead file through the real ``lead-assets run`` against a sandbox
-process faulting 10 % of requests, clean, then SIGKILLed during Generect enrichment, during the
-Leedrush submission and during the collect, each followed by runs until done.
+process faulting 10 % of requests, clean, then SIGKILLed during ingestion, during Generect
+enrichment, during the Leedrush submission and during the collect, each followed by runs until done.
 
 Prints, per scenario: attempts, seconds, what the sandbox charged (USD, credits), whether the
 invariants hold (every row one outcome, nothing bought twice, ledger == the sandbox's books) and
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lead_assets.sandbox import chaos
 
-SCENARIOS = ("clean", "generect", "leedrush", "collect")
+SCENARIOS = ("clean", "ingest", "generect", "leedrush", "collect")
 
 
 def scenario(name: str, rows: int, fault_rate: float, root: Path) -> dict:
@@ -30,6 +30,7 @@ def scenario(name: str, rows: int, fault_rate: float, root: Path) -> dict:
     state = folder / "state"
     kills = {
         "clean": [],
+        "ingest": [chaos.during_ingest(state)],
         "generect": [chaos.during_generect(state, paid_calls=10)],
         "leedrush": [chaos.during_leedrush(state)],
         "collect": [chaos.during_collect(state)],

@@ -12,6 +12,7 @@ import dagster as dg
 
 from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
+from lead_assets.assets.landing import landing_files
 from lead_assets.assets.vendor_state import VENDOR_STATE_ASSETS
 from lead_assets.checks import ASSET_CHECKS
 from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
@@ -55,6 +56,7 @@ def build_definitions() -> dg.Definitions:
         assets=[
             *with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
             *VENDOR_STATE_ASSETS,
+            landing_files,
         ],
         asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
         jobs=[

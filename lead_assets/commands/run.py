@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys)
             )
+        for event in result.asset_events or []:  # landing_files: each file's outcome in the UI
+            instance.report_runless_asset_event(event)
         quiet = args.json
         with stop_on_signals() as stop:
             try:

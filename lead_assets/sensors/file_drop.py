@@ -101,8 +101,11 @@ def landing_sensor_result(
             str(r.path): [b.batch_key for b in r.batches] for r in scan.registered
         },
     }
+    from lead_assets.assets.landing import outcome_events
+
     result = dg.SensorResult(
         run_requests=run_requests,
+        asset_events=outcome_events(summary),
         dynamic_partitions_requests=[lead_batches.build_add_request(new_keys)] if new_keys else [],
         # The cursor only counts passes: observations and seen versions live in the warehouse,
         # because a cursor is stored with every tick record (design notes).

@@ -101,6 +101,12 @@ def test_same_version_twice_is_processed_once_changed_version_again(
     dup = tick(sqlite_instance, wh, first.cursor)
     assert dup.run_requests == []
     assert not (landing / "weekly.csv").exists()
+    # No run, but not silent: the landing_files asset shows the skipped re-drop.
+    [event] = dup.asset_events
+    assert (event.metadata["file"].value, event.metadata["outcome"].value) == (
+        "weekly.csv",
+        "duplicate",
+    )
     # a changed version: processed once more
     (landing / "weekly.csv").write_text(CSV + "new@acme.com,New,Person,Acme Inc\n")
     (landing / "weekly.csv.done").write_text("")

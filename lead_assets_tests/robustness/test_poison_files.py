@@ -84,6 +84,14 @@ def test_five_poison_files_and_one_good_file_in_one_tick(
             conn.execute(text("SELECT state, COUNT(*) FROM seen_files GROUP BY state")).all()
         )
     assert states == {"quarantined": 5, "registered": 1}
+    # Visible where an ops person looks: one landing_files event per file, with its reason.
+    outcomes = [
+        (e.metadata["outcome"].value, e.metadata.get("reason"))
+        for e in result.asset_events
+        if e.asset_key == dg.AssetKey("landing_files")
+    ]
+    assert sorted(o for o, _ in outcomes) == ["quarantined"] * 5 + ["registered"]
+    assert all(r is not None and ":" in r.value for o, r in outcomes if o == "quarantined")
     again = tick(sqlite_instance, wh, result.cursor)
     assert isinstance(again, dg.SensorResult)
 
