@@ -30,10 +30,11 @@ OUTPUT_ASSETS = ("qualified_leads", "lead_exports")
 
 def output_freshness() -> dg.FreshnessPolicy:
     """The freshness policy of the output assets."""
-    import os
     from datetime import timedelta
 
-    hours = float(os.environ.get("LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS") or 48)
+    from lead_assets.settings import output_freshness_hours
+
+    hours = output_freshness_hours()
     return dg.FreshnessPolicy.time_window(
         fail_window=timedelta(hours=hours), warn_window=timedelta(hours=hours / 2)
     )

@@ -19,6 +19,7 @@ from lead_assets.pipeline import maintenance, prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.settings import icp_profiles_path
 
 
 @dg.op
@@ -85,7 +86,7 @@ nightly_maintenance_schedule = dg.ScheduleDefinition(
 def icp_profile_names() -> list[str]:
     """Names of the profiles in the ICP profiles file (none when the file is missing)."""
     try:
-        return [p.name for p in load_profiles(prospecting.profiles_path())]
+        return [p.name for p in load_profiles(icp_profiles_path())]
     except FileNotFoundError:
         return []
 

@@ -58,14 +58,134 @@ def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster_home").resolve()
 
 
+class SettingError(ValueError):
+    """A variable that is set but cannot be read; the message names it and what it expects."""
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    if not raw:
+    if not raw or not raw.strip():
         return default
     try:
         return int(raw.replace("_", "").replace(",", ""))
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _number_env(name: str, default: float | None, what: str = "a number") -> float | None:
+    # One parser for every numeric setting: blank means the default, junk is a sentence.
+    raw = os.environ.get(name)
+    if not raw or not raw.strip():
+        return default
+    try:
+        return float(raw.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise SettingError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _flag_env(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    return raw not in ("0", "false", "no", "off")
+
+
+def _path_env(name: str, bundled: str) -> str:
+    return os.environ.get(name) or str(PROJECT_ROOT / bundled)
+
+
+# -- money -----------------------------------------------------------------------------------
+def budget_usd_per_run() -> float | None:
+    """``LEAD_ASSETS_BUDGET_USD_PER_RUN``: most USD one run may commit (unset: unlimited)."""
+    return _number_env("LEAD_ASSETS_BUDGET_USD_PER_RUN", None, "a number of US dollars")
+
+
+def budget_usd_per_day() -> float | None:
+    """``LEAD_ASSETS_BUDGET_USD_PER_DAY``: most USD all runs may commit per UTC day."""
+    return _number_env("LEAD_ASSETS_BUDGET_USD_PER_DAY", None, "a number of US dollars")
+
+
+def reserve_usd() -> float:
+    """``LEAD_ASSETS_RESERVE_USD`` (default 0): Generect balance never touched."""
+    return float(_number_env("LEAD_ASSETS_RESERVE_USD", 0.0, "a number of US dollars") or 0.0)
+
+
+def reserve_credits() -> float:
+    """``LEAD_ASSETS_RESERVE_CREDITS`` (default 0): Leedrush credits never touched."""
+    return float(_number_env("LEAD_ASSETS_RESERVE_CREDITS", 0.0, "a number of credits") or 0.0)
+
+
+def validate_unknown_emails() -> bool:
+    """``LEAD_ASSETS_VALIDATE_EMAILS`` (default on): pay to validate emails of unknown status."""
+    return _flag_env("LEAD_ASSETS_VALIDATE_EMAILS", True)
+
+
+def reverify_budget() -> tuple[float, float]:
+    """``LEAD_ASSETS_REVERIFY_BUDGET_USD`` (default 5) and ``LEAD_ASSETS_REVERIFY_BUDGET_CREDITS``
+    (default 1000): what one re-verification batch may cost, on top of the usual run budgets."""
+    usd = _number_env("LEAD_ASSETS_REVERIFY_BUDGET_USD", 5.0, "a number of US dollars")
+    credits = _number_env("LEAD_ASSETS_REVERIFY_BUDGET_CREDITS", 1000.0, "a number of credits")
+    return float(usd or 0.0), float(credits or 0.0)
+
+
+# -- time and recovery -----------------------------------------------------------------------
+def reconcile_grace_seconds() -> float:
+    """``LEAD_ASSETS_RECONCILE_GRACE_S`` (default 60): how long a vendor may take to show a charge
+    in its books before an unmatched call counts as not billed."""
+    return float(_number_env("LEAD_ASSETS_RECONCILE_GRACE_S", 60.0, "a number of seconds") or 0)
+
+
+def max_resumes() -> int:
+    """``LEAD_ASSETS_MAX_RESUMES`` (default 5): a batch whose run keeps dying is left for a human
+    after this many resumes, rather than relaunched forever."""
+    return _int_env("LEAD_ASSETS_MAX_RESUMES", 5)
+
+
+def leedrush_timeout_seconds() -> float:
+    """``LEAD_ASSETS_LEEDRUSH_TIMEOUT_S`` (default 6 hours): a batch still open is given up."""
+    return float(_number_env("LEAD_ASSETS_LEEDRUSH_TIMEOUT_S", 6 * 3600.0, "seconds") or 0)
+
+
+def stale_batch_seconds() -> float:
+    """``LEAD_ASSETS_STALE_BATCH_S`` (default 3600): a Leedrush batch open longer is alerted."""
+    return float(_number_env("LEAD_ASSETS_STALE_BATCH_S", 3600.0, "a number of seconds") or 0)
+
+
+def webhook_tolerance_seconds() -> float:
+    """``LEAD_ASSETS_WEBHOOK_TOLERANCE_S`` (default 300): how old a webhook event may be."""
+    return float(_number_env("LEAD_ASSETS_WEBHOOK_TOLERANCE_S", 300.0, "a number of seconds") or 0)
+
+
+def partition_retention_days() -> float:
+    """``LEAD_ASSETS_PARTITION_RETENTION_DAYS`` (default 90): exported batches older than this
+    lose their dynamic partition (their warehouse rows and exports stay)."""
+    return float(_number_env("LEAD_ASSETS_PARTITION_RETENTION_DAYS", 90.0, "a number of days") or 0)
+
+
+def recluster_drift_limit() -> float:
+    """``LEAD_ASSETS_RECLUSTER_DRIFT`` (default 0.02): drift above this triggers a recluster."""
+    return float(_number_env("LEAD_ASSETS_RECLUSTER_DRIFT", 0.02, "a share such as 0.02") or 0)
+
+
+def output_freshness_hours() -> float:
+    """``LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS`` (default 48): outputs fail freshness after this."""
+    return float(_number_env("LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS", 48.0, "a number of hours") or 48)
+
+
+# -- configuration files ---------------------------------------------------------------------
+def scoring_config_path() -> str:
+    """``LEAD_ASSETS_SCORING_CONFIG`` or the bundled ``config/scoring.yaml``."""
+    return _path_env("LEAD_ASSETS_SCORING_CONFIG", "config/scoring.yaml")
+
+
+def dnc_path() -> str:
+    """``LEAD_ASSETS_DNC_FILE`` or the bundled ``config/do_not_contact.csv``."""
+    return _path_env("LEAD_ASSETS_DNC_FILE", "config/do_not_contact.csv")
+
+
+def icp_profiles_path() -> str:
+    """``LEAD_ASSETS_ICP_PROFILES`` or the bundled ``config/icp_profiles.yaml``."""
+    return _path_env("LEAD_ASSETS_ICP_PROFILES", "config/icp_profiles.yaml")
 
 
 def max_batch_rows() -> int:
@@ -175,6 +295,10 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
         "outputs turn red in the UI after this long without a new batch (warn at half)",
     ),
     EnvVarDoc("LEAD_ASSETS_MAX_RESUMES", "5", False, "resumes of a batch whose runs keep dying"),
+    EnvVarDoc(
+        "LEAD_ASSETS_RECONCILE_GRACE_S", "60", False, "wait for a charge in the vendor's books"
+    ),
+    EnvVarDoc("LEAD_ASSETS_RECLUSTER_DRIFT", "0.02", False, "drift that triggers a recluster"),
     EnvVarDoc(
         "LEAD_ASSETS_REVERIFY_BUDGET_USD", "5", False, "most USD one re-verification batch may cost"
     ),

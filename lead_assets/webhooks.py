@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +36,9 @@ TERMINAL_EVENTS = {"batch.completed": "completed", "batch.failed": "failed"}
 
 def tolerance() -> timedelta:
     """How old an event may be (``LEAD_ASSETS_WEBHOOK_TOLERANCE_S``, default 300 s)."""
-    return timedelta(seconds=float(os.environ.get("LEAD_ASSETS_WEBHOOK_TOLERANCE_S") or 300))
+    from lead_assets.settings import webhook_tolerance_seconds
+
+    return timedelta(seconds=webhook_tolerance_seconds())
 
 
 @dataclass(frozen=True)

@@ -137,18 +137,35 @@ def decide_generect(
     entries (settled by reconciliation) are not passed again as claimants."""
     pool = sorted(charges, key=lambda c: c.at)
     claimed = set(claimed or ())
+    # Charges earlier passes gave to open entries: twins of this pass's releases too.
+    reconciled_before = [c for c in pool if c.id in claimed]
 
     def claim(entry: Entry) -> Charge | None:
-        for charge in pool:
-            if charge.id not in claimed and _fits(entry, charge, skew, now):
-                claimed.add(charge.id)
-                return charge
-        return None
+        fitting = [c for c in pool if c.id not in claimed and _fits(entry, c, skew, now)]
+        if not fitting:
+            return None
+        if entry.state == "settled":
+            # Best fit, not first fit: a settled call was charged while it ran, so it takes the
+            # charge inside (or nearest) its own interval. Taking the earliest charge in its
+            # skew window could take an open call's charge and leave its own to the wrong open
+            # call, which would then be settled while the one really charged is bought again.
+            def distance(c: Charge) -> tuple[float, float]:
+                outside = max((entry.created_at - c.at).total_seconds(), 0.0) + max(
+                    (c.at - entry.updated_at).total_seconds(), 0.0
+                )
+                return outside, abs((c.at - entry.updated_at).total_seconds())
+
+            charge = min(fitting, key=distance)
+        else:
+            charge = fitting[0]
+        claimed.add(charge.id)
+        return charge
 
     ordered = sorted(entries, key=lambda e: e.created_at)
     for entry in ordered:
         if entry.state == "settled" and entry.amount > 0:
             claim(entry)
+    settled_now: list[tuple[Entry, Charge]] = []
     in_flight = [e for e in ordered if e.state in ("reserved", "submitted") and e.live]
     decisions = []
     for entry in (e for e in ordered if e.open):
@@ -167,6 +184,7 @@ def decide_generect(
             continue
         charge = claim(entry)
         if charge is not None:
+            settled_now.append((entry, charge))
             decisions.append(
                 Decision(
                     entry.id,
@@ -182,12 +200,20 @@ def decide_generect(
                 )
             )
         elif now - entry.updated_at >= grace:
+            # The books cannot tell this call from another open one of the same kind and price
+            # whose window holds the charge given to it: either may be the one billed. The money
+            # follows the books (one charge, one settled entry), but this call's items are not
+            # bought again (never pay twice); they go on without an answer, like a paid call
+            # whose answer was lost.
+            given = reconciled_before + [c for _, c in settled_now]
+            twin = next((c for c in given if _fits(entry, c, skew, now)), None)
             decisions.append(
                 Decision(
                     entry.id,
                     "release",
                     evidence={
                         "matched": None,
+                        **({"ambiguous_with": twin.id, "items": "kept"} if twin else {}),
                         "searched_type": kind,
                         "window_from": (entry.created_at - skew).isoformat(),
                         "window_to": now.isoformat(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from functools import partial
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from lead_assets import settings
 from lead_assets.clients.errors import (
     AmbiguousChargeError,
     BudgetExceededError,
@@ -70,32 +70,12 @@ def item_key(*parts: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def _float_env(name: str) -> float | None:
-    raw = os.environ.get(name)
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of US dollars, got {raw!r}") from None
-
-
 def budgets_from_env(available: dict[str, float] | None = None) -> Budgets:
-    """``LEAD_ASSETS_BUDGET_USD_PER_RUN`` / ``..._PER_DAY`` plus what the balances allow."""
+    """The run and day budgets (settings) plus what the balances allow."""
     return Budgets(
-        usd_per_run=_float_env("LEAD_ASSETS_BUDGET_USD_PER_RUN"),
-        usd_per_day=_float_env("LEAD_ASSETS_BUDGET_USD_PER_DAY"),
+        usd_per_run=settings.budget_usd_per_run(),
+        usd_per_day=settings.budget_usd_per_day(),
         available=available or {},
-    )
-
-
-def validate_unknown_emails() -> bool:
-    """``LEAD_ASSETS_VALIDATE_EMAILS`` (default on): pay to validate emails of unknown status."""
-    return os.environ.get("LEAD_ASSETS_VALIDATE_EMAILS", "1").lower() not in (
-        "0",
-        "false",
-        "no",
-        "off",
     )
 
 
@@ -180,10 +160,6 @@ def _balance_after(generect, log: logging.Logger) -> float | None:  # type: igno
         probe.close()
 
 
-def _reserve_env(name: str) -> float:
-    return _float_env(name) or 0.0
-
-
 def _needs_find(row: pd.Series) -> bool:
     return (
         not row.get("email")
@@ -207,7 +183,9 @@ def enrichment_plan(frame: pd.DataFrame) -> dict[str, list]:
     )
     return {
         "find": [(r.row_id, r.first_name, r.last_name, r.domain) for r in find.itertuples()],
-        "validate": sorted(set(with_email["email"].tolist())) if validate_unknown_emails() else [],
+        "validate": sorted(set(with_email["email"].tolist()))
+        if settings.validate_unknown_emails()
+        else [],
         "company": domains,
     }
 
@@ -231,7 +209,7 @@ def enrich_with_generect(
     An ambiguous outcome belongs to its item: the item is held for reconciliation, the rest of
     the batch goes on, and the batch ends ``awaiting_reconciliation`` when any item is held."""
     from lead_assets.core.dnc import apply_dnc, load_dnc
-    from lead_assets.pipeline.qualify import dnc_path
+    from lead_assets.settings import dnc_path
 
     log = log or logging.getLogger(__name__)
     claim_run(engine, run_id, batch_key)
@@ -252,7 +230,7 @@ def enrich_with_generect(
     finally:
         probe.close()
     stats.balance_usd = balance
-    available = {"usd": max(balance - _reserve_env("LEAD_ASSETS_RESERVE_USD"), 0.0)}
+    available = {"usd": max(balance - settings.reserve_usd(), 0.0)}
     ledger = SpendLedger(
         engine, run_id=run_id, batch_key=batch_key, budgets=budgets_from_env(available)
     )

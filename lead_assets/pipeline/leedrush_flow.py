@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -43,8 +42,10 @@ def upload_name(batch_key: str) -> str:
 
 
 def timeout_seconds() -> float:
-    """``LEAD_ASSETS_LEEDRUSH_TIMEOUT_S`` (default 6 hours): a batch still open after this is given up."""
-    return float(os.environ.get("LEAD_ASSETS_LEEDRUSH_TIMEOUT_S") or 6 * 3600)
+    """A batch still open after this is given up (settings.leedrush_timeout_seconds)."""
+    from lead_assets.settings import leedrush_timeout_seconds
+
+    return leedrush_timeout_seconds()
 
 
 @dataclass

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from lead_assets.settings import recluster_drift_limit
 from lead_assets.warehouse.engine import write_transaction
 
 log = logging.getLogger(__name__)
@@ -23,12 +23,9 @@ log = logging.getLogger(__name__)
 def partition_retention() -> timedelta:
     """``LEAD_ASSETS_PARTITION_RETENTION_DAYS`` (default 90): exported batches older than this
     lose their dynamic partition (their warehouse rows and exports stay)."""
-    return timedelta(days=float(os.environ.get("LEAD_ASSETS_PARTITION_RETENTION_DAYS") or 90))
+    from lead_assets.settings import partition_retention_days
 
-
-def recluster_drift_limit() -> float:
-    """``LEAD_ASSETS_RECLUSTER_DRIFT`` (default 0.02): drift above this triggers a recluster."""
-    return float(os.environ.get("LEAD_ASSETS_RECLUSTER_DRIFT") or 0.02)
+    return timedelta(days=partition_retention_days())
 
 
 @dataclass

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 def stale_after() -> timedelta:
     """``LEAD_ASSETS_STALE_BATCH_S``: a Leedrush batch open longer than this is stale."""
-    return timedelta(seconds=float(os.environ.get("LEAD_ASSETS_STALE_BATCH_S") or 3600))
+    from lead_assets.settings import stale_batch_seconds
+
+    return timedelta(seconds=stale_batch_seconds())
 
 
 @dataclass
@@ -140,7 +142,7 @@ def webhook_credit_level(engine: Engine, since: datetime, now: datetime) -> str 
 
 def polled_credit_level(generect, leedrush) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """Credits level from the free balance calls, and a sentence with the figures."""
-    from lead_assets.pipeline.enrich import _reserve_env
+    from lead_assets.settings import reserve_credits, reserve_usd
 
     level, parts = "ok", []
     try:
@@ -151,7 +153,7 @@ def polled_credit_level(generect, leedrush) -> tuple[str, str]:  # type: ignore[
             client.close()
         remaining, total = sub.credits_remaining or 0, sub.credits_total or 0
         parts.append(f"Leedrush {remaining} of {total} credits left")
-        if remaining <= _reserve_env("LEAD_ASSETS_RESERVE_CREDITS"):
+        if remaining <= reserve_credits():
             level = "exhausted"
         elif total and remaining < LOW_SHARE * total:
             level = "low"
@@ -164,7 +166,7 @@ def polled_credit_level(generect, leedrush) -> tuple[str, str]:  # type: ignore[
         finally:
             client.close()
         parts.append(f"Generect ${balance:.2f} left")
-        if balance <= _reserve_env("LEAD_ASSETS_RESERVE_USD"):
+        if balance <= reserve_usd():
             level = "exhausted"
     except Exception as exc:
         log.warning(f"Generect balance not readable: {type(exc).__name__}")

@@ -3,19 +3,18 @@ and the plan of what may start now. Used by the credits sensor and ``lead-assets
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
 
+from lead_assets import settings
 from lead_assets.core.credit_planner import BatchNeeds, Capacity, Plan, Prices, plan
 from lead_assets.core.dnc import apply_dnc, load_dnc
 from lead_assets.pipeline import reuse
 from lead_assets.pipeline.batch_registry import batches_in_state
 from lead_assets.pipeline.enrich import (
-    _float_env,
     budgets_from_env,
     enrichment_plan,
     item_key,
@@ -112,7 +111,7 @@ def batch_needs(
 
 
 def _dnc() -> str:
-    from lead_assets.pipeline.qualify import dnc_path
+    from lead_assets.settings import dnc_path
 
     return dnc_path()
 
@@ -182,8 +181,7 @@ def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no
             {"d": day_start},
         ).scalar_one()
     budgets = budgets_from_env()
-    reserve_usd = _float_env("LEAD_ASSETS_RESERVE_USD") or 0.0
-    reserve_credits = float(os.environ.get("LEAD_ASSETS_RESERVE_CREDITS") or 0)
+    reserve_usd, reserve_credits = settings.reserve_usd(), settings.reserve_credits()
     return Capacity(
         usd_available=balance - reserve_usd,
         credits_available=state.credits_remaining - reserve_credits,

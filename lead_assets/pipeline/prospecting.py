@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from lead_assets import settings
 from lead_assets.core.icp import load_profiles
 from lead_assets.pipeline.batch_registry import LeadBatch, get_batch, register_batches
 from lead_assets.pipeline.landing import batch_key as make_batch_key
-from lead_assets.settings import PROJECT_ROOT
+from lead_assets.settings import icp_profiles_path
 from lead_assets.warehouse import read_partition
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import Budgets, SpendLedger
-
-
-def profiles_path() -> str:
-    """``LEAD_ASSETS_ICP_PROFILES`` or the bundled ``config/icp_profiles.yaml``."""
-    return os.environ.get("LEAD_ASSETS_ICP_PROFILES") or str(
-        PROJECT_ROOT / "config" / "icp_profiles.yaml"
-    )
 
 
 @dataclass
@@ -49,7 +42,7 @@ def _pulled(engine: Engine, profile: str) -> list[str]:
 def check_profiles(engine: Engine, generect, *, log: logging.Logger | None = None) -> list[Grown]:  # type: ignore[no-untyped-def]
     """Free count per profile; register a batch for each profile with leads not yet pulled."""
     log = log or logging.getLogger(__name__)
-    profiles = load_profiles(profiles_path())
+    profiles = load_profiles(icp_profiles_path())
     if not profiles:
         return []
     client = generect.get_client()
@@ -141,7 +134,7 @@ def pull_budgets(profile_budget_usd: float, balance_usd: float) -> Budgets:
     from lead_assets.pipeline.enrich import budgets_from_env
 
     env = budgets_from_env()
-    reserve = float(os.environ.get("LEAD_ASSETS_RESERVE_USD") or 0)
+    reserve = settings.reserve_usd()
     per_run = min(b for b in (profile_budget_usd, env.usd_per_run) if b is not None)
     return Budgets(
         usd_per_run=per_run,
@@ -162,7 +155,7 @@ def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None =
     have = len(read_partition(engine, "icp_prospects", batch_key))
     if have >= want:
         return PullStats(batch.origin, have, 0.0)  # already bought: a re-run pays nothing
-    profile = next(p for p in load_profiles(profiles_path()) if p.name == batch.origin)
+    profile = next(p for p in load_profiles(icp_profiles_path()) if p.name == batch.origin)
     probe = generect.get_client()
     try:
         balance = probe.balance()  # free

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from lead_assets.settings import PROJECT_ROOT, outbox_dir
+from lead_assets.settings import dnc_path, outbox_dir, scoring_config_path
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets.warehouse.engine import write_transaction
 
@@ -34,24 +34,6 @@ QUALIFIED_COLUMNS = [
     "domain",
     "country",
 ]
-
-
-def scoring_config_path() -> str:
-    """``LEAD_ASSETS_SCORING_CONFIG`` or the bundled ``config/scoring.yaml``."""
-    import os
-
-    return os.environ.get("LEAD_ASSETS_SCORING_CONFIG") or str(
-        PROJECT_ROOT / "config" / "scoring.yaml"
-    )
-
-
-def dnc_path() -> str:
-    """``LEAD_ASSETS_DNC_FILE`` or the bundled ``config/do_not_contact.csv``."""
-    import os
-
-    return os.environ.get("LEAD_ASSETS_DNC_FILE") or str(
-        PROJECT_ROOT / "config" / "do_not_contact.csv"
-    )
 
 
 @dataclass

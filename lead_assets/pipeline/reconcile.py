@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from lead_assets.core.reconcile import (
     decide_generect,
     decide_leedrush,
 )
+from lead_assets.settings import max_resumes, reconcile_grace_seconds
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import (
     ResponseCache,
@@ -49,12 +49,6 @@ log = logging.getLogger(__name__)
 OPEN_STATES = ("unknown", "reserved", "submitted")
 #: Batch states of a paid step in progress: when their run is gone, the batch is resumed.
 IN_PROGRESS = ("enriching",)
-
-
-def grace_seconds() -> float:
-    """``LEAD_ASSETS_RECONCILE_GRACE_S`` (default 60): how long a vendor may take to show a charge
-    in its books before an unmatched call counts as not billed."""
-    return float(os.environ.get("LEAD_ASSETS_RECONCILE_GRACE_S") or 60)
 
 
 @dataclass
@@ -146,7 +140,7 @@ def reconcile(
     is_live: Callable[[str | None], bool] | None = None,
 ) -> ReconcileStats:
     """One reconciliation pass (see the module docstring). Free calls only."""
-    grace = grace if grace is not None else timedelta(seconds=grace_seconds())
+    grace = grace if grace is not None else timedelta(seconds=reconcile_grace_seconds())
     is_live = is_live or run_liveness(engine)
     stats = ReconcileStats()
     rows = _open_rows(engine)
@@ -392,14 +386,16 @@ def _free_items(engine: Engine, now: datetime, grace: timedelta, stats: Reconcil
                 " (SELECT sl.state FROM spend_ledger sl WHERE sl.vendor = li.vendor AND"
                 " sl.request_key = li.request_key ORDER BY sl.created_at DESC LIMIT 1),"
                 " (SELECT sl.amount FROM spend_ledger sl WHERE sl.vendor = li.vendor AND"
+                " sl.request_key = li.request_key ORDER BY sl.created_at DESC LIMIT 1),"
+                " (SELECT sl.evidence FROM spend_ledger sl WHERE sl.vendor = li.vendor AND"
                 " sl.request_key = li.request_key ORDER BY sl.created_at DESC LIMIT 1)"
                 " FROM ledger_items li"
             )
         ).all()
     by_request: dict[tuple[str, str, str], list] = {}
-    for vendor, operation, request, item, created, state, amount in holds:
+    for vendor, operation, request, item, created, state, amount, evidence in holds:
         by_request.setdefault((vendor, operation, request), []).append(
-            (item, created, state, amount)
+            (item, created, state, amount, evidence)
         )
     cache = ResponseCache(engine)
     for (vendor, operation, request), items in by_request.items():
@@ -408,7 +404,10 @@ def _free_items(engine: Engine, now: datetime, grace: timedelta, stats: Reconcil
         if state in OPEN_STATES or (state is None and not stale):
             continue
         keys = [i[0] for i in items]
-        if state == "settled":
+        # Released, but the books could not tell it from a twin that was settled: its items
+        # are kept as answered-and-lost, never bought again (core.reconcile).
+        kept = state == "released" and '"items": "kept"' in str(items[0][4] or "")
+        if state == "settled" or kept:
             # Paid, but the answer never reached the cache: remember that, so it is not bought
             # twice; the lead goes on without it.
             have = cache.get_many(vendor, operation, keys)
@@ -457,12 +456,6 @@ def requeue_registered(
             },
         )
     return True
-
-
-def max_resumes() -> int:
-    """``LEAD_ASSETS_MAX_RESUMES`` (default 5): a batch whose run keeps dying is left for a human
-    after this many resumes, rather than relaunched forever."""
-    return int(os.environ.get("LEAD_ASSETS_MAX_RESUMES") or 5)
 
 
 def _resume_batches(

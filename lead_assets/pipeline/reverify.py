@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,6 +25,7 @@ from sqlalchemy import Engine, text
 from lead_assets.core.prices import GENERECT_USD
 from lead_assets.pipeline.batch_registry import LeadBatch, register_batches
 from lead_assets.pipeline.enrich import TTL
+from lead_assets.settings import reverify_budget
 from lead_assets.warehouse.engine import write_transaction
 
 REVERIFY = "reverify"
@@ -42,14 +42,6 @@ FIELDS = (
     "domain",
     "country",
 )
-
-
-def budget() -> tuple[float, float]:
-    """``LEAD_ASSETS_REVERIFY_BUDGET_USD`` (default 5) and ``LEAD_ASSETS_REVERIFY_BUDGET_CREDITS``
-    (default 1000): what one re-verification batch may cost, on top of the usual run budgets."""
-    usd = float(os.environ.get("LEAD_ASSETS_REVERIFY_BUDGET_USD") or 5.0)
-    credits = float(os.environ.get("LEAD_ASSETS_REVERIFY_BUDGET_CREDITS") or 1000)
-    return usd, credits
 
 
 @dataclass
@@ -114,7 +106,7 @@ def register_reverification(engine: Engine, *, now: datetime | None = None) -> R
     from lead_assets.pipeline.landing import batch_key as make_batch_key
 
     now = now or datetime.now(UTC)
-    usd, credits = budget()
+    usd, credits = reverify_budget()
     due = due_leads(engine, now)
     # One validation and (at most) one Leedrush row per lead; other answers are still cached.
     affordable = int(min(usd // GENERECT_USD["email_validate"], credits))

@@ -233,12 +233,17 @@ def run_until_done(
     kills: list[Callable[[float], bool]] = (),  # type: ignore[assignment]
     max_attempts: int = 8,
 ) -> list[Attempt]:
-    """Kill the first runs at the given points, then run again until every batch is done."""
+    """Kill runs at the given points, then run again until every batch is done. A kill stays
+    armed until it fires: an attempt that ends (faults) before reaching its point does not use
+    it up, so every scenario really kills once per point."""
     attempts: list[Attempt] = []
-    for n in range(max_attempts):
-        kill = kills[n] if n < len(kills) else None
+    armed = list(kills)
+    for _ in range(max_attempts + len(kills)):
+        kill = armed[0] if armed else None
         attempt = run_once(env, path, kill_when=kill)
         attempts.append(attempt)
+        if attempt.killed and armed:
+            armed.pop(0)
         batches = [r for r in attempt.rows if r.get("batch")]
         if not attempt.killed and batches and all(r["status"] == "done" for r in batches):
             return attempts

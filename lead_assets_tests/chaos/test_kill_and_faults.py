@@ -93,7 +93,7 @@ def test_a_run_killed_during_ingestion_is_ingested_again_once(tmp_path: Path) ->
         attempts = chaos.run_until_done(
             env, leads, kills=[chaos.during_ingest(state)], max_attempts=3
         )
-        assert attempts[0].killed, attempts[0].stderr
+        assert sum(a.killed for a in attempts) == 1, [a.stderr for a in attempts]
         last = attempts[-1]
         batches = [r for r in last.rows if r.get("batch")]
         assert len(batches) == 1 and batches[0]["status"] == "done", last.stderr

@@ -109,6 +109,42 @@ def test_each_charge_settles_at_most_one_of_two_identical_unknown_calls() -> Non
     assert sorted(a for a, _ in got.values()) == ["release", "settle"]
 
 
+def test_the_released_twin_of_a_settled_call_keeps_its_items() -> None:
+    """Two identical open calls, one charge that fits both: the money follows the books, and the
+    one released is marked so its items are not bought again (either may be the one billed)."""
+    out = decide_generect(
+        [entry("u1"), entry("u2", at=0.2)], [charge("c")], now=T0 + GRACE * 2, grace=GRACE
+    )
+    by_id = {d.entry_id: d for d in out}
+    assert by_id["u1"].action == "settle"
+    assert by_id["u2"].action == "release" and by_id["u2"].evidence["items"] == "kept"
+    # A release with no twin frees its items as before.
+    (alone,) = decide_generect([entry("u")], [], now=T0 + GRACE * 2, grace=GRACE)
+    assert alone.action == "release" and "items" not in alone.evidence
+
+
+def test_a_settled_call_takes_the_charge_inside_its_own_interval() -> None:
+    """Found by the 2,000-lead chaos run: a settled call took, by first fit, the earlier charge
+    of a killed call, leaving its own charge to another killed call that was never billed; the
+    one billed was released and bought again."""
+    killed_unbilled = entry("o1", state="reserved", at=0.0, took=0.2)
+    killed_billed = entry("o2", state="reserved", at=0.12, took=0.2)
+    settled = entry("s", state="settled", amount=0.25, at=0.29, took=0.01)
+    charges = [charge("c_o2", at=0.14), charge("c_s", at=0.297)]
+    got = decide_generect(
+        [killed_unbilled, killed_billed, settled], charges, now=T0 + GRACE * 2, grace=GRACE
+    )
+    by_id = {d.entry_id: d for d in got}
+    # s claimed its own charge, so exactly one killed call is settled with c_o2; which one the
+    # books cannot say, so the other keeps its items: no address is bought twice either way.
+    settled_ids = [d.entry_id for d in got if d.action == "settle"]
+    assert len(settled_ids) == 1
+    assert next(d for d in got if d.action == "settle").evidence["transaction_id"] == "c_o2"
+    released = next(d for d in got if d.action == "release")
+    assert released.evidence["items"] == "kept"
+    assert set(by_id) == {"o1", "o2"}
+
+
 def test_settle_evidence_names_the_transaction() -> None:
     (decision,) = decide_generect([entry("u")], [charge("c")], now=T0 + GRACE * 2, grace=GRACE)
     assert (
