@@ -64,6 +64,17 @@ def _now() -> datetime:
 
 
 INGESTING = "ingesting"
+#: The columns of a ``raw_uploads`` row, whatever the batch's source (file, ICP pull, re-verify).
+RAW_UPLOAD_COLUMNS = (
+    "row_id",
+    "file_id",
+    "file_name",
+    "line_no",
+    "source",
+    "raw_json",
+    "parse_error",
+    "loaded_at",
+)
 
 
 def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = None) -> RawLoadStats:

@@ -189,6 +189,8 @@ def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None =
 
 def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
     """raw_uploads rows for an ICP batch: each pulled lead kept verbatim, traced by its vendor id."""
+    from lead_assets.pipeline.ingest import RAW_UPLOAD_COLUMNS
+
     pulled = read_partition(engine, "icp_prospects", batch_key)
     rows = []
     for i, r in enumerate(pulled.itertuples(), start=1):
@@ -220,14 +222,5 @@ def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
         )
     return pd.DataFrame(
         rows,
-        columns=[
-            "row_id",
-            "file_id",
-            "file_name",
-            "line_no",
-            "source",
-            "raw_json",
-            "parse_error",
-            "loaded_at",
-        ],
+        columns=list(RAW_UPLOAD_COLUMNS),
     )

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from lead_assets.core.prices import GENERECT_USD
 from lead_assets.pipeline.batch_registry import LeadBatch, register_batches
 from lead_assets.pipeline.enrich import TTL
+from lead_assets.pipeline.ingest import RAW_UPLOAD_COLUMNS
 from lead_assets.settings import reverify_budget
 from lead_assets.warehouse.engine import write_transaction
 
@@ -174,14 +175,5 @@ def reverify_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
             }
             for line_no, raw, delivered_batch, delivered_row in rows
         ],
-        columns=[
-            "row_id",
-            "file_id",
-            "file_name",
-            "line_no",
-            "source",
-            "raw_json",
-            "parse_error",
-            "loaded_at",
-        ],
+        columns=list(RAW_UPLOAD_COLUMNS),
     )
