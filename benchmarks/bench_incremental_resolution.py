@@ -4,7 +4,7 @@ already holds N resolved leads (clusters, survivors and accounts), on SQLite and
     .venv/bin/python benchmarks/bench_incremental_resolution.py [--warehouse 100000,1000000]
 
 The warehouse is seeded with N standardized leads in 25k batches and a resolved state (their true
-clusters, golden records and accounts written as the asset writes them), so the seed costs a load,
+clusters, golden records, accounts and blocking keys written as the asset writes them), so the seed costs a load,
 not a full re-cluster. Then ``resolve_batch`` runs for a new batch whose people partly exist
 already; the time is the whole call (reads, resolution, survivors, accounts, writes, commit). The
 claim to check: the time per batch stays flat as N grows. PostgreSQL is LEAD_ASSETS_TEST_PG_URL or
@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lead_assets.core.matching.resolve import build_accounts, survivors
+from lead_assets.core.matching.resolve import build_accounts, cluster_labels, survivors
 from lead_assets.core.matching.synthetic_b2b import generate
-from lead_assets.pipeline.resolve import CLUSTER_COLUMNS, resolve_batch
+from lead_assets.pipeline.resolve import CLUSTER_COLUMNS, resolve_batch, write_blocks
 from lead_assets.warehouse import apply_migrations, make_engine, replace_partition
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
@@ -65,17 +65,23 @@ def seed(url: str, leads: pd.DataFrame) -> None:
     for key, part in leads.groupby("batch_key"):
         replace_partition(engine, "standardized_leads", key, _standardized(part))
     leads = leads.assign(key=leads["batch_key"] + "|" + leads["row_id"], source="file")
-    ids = "lc_seed" + leads["entity_id"].astype(str)
+    # The ids the matcher gives these clusters, so the measured pass meets the state the asset
+    # leaves behind (seed-only ids would make every neighbour look moved and be rewritten).
+    orgs = [
+        d or c or ""
+        for d, c in zip(leads["domain"].fillna(""), leads["company_key"].fillna(""), strict=True)
+    ]
+    ids, account_ids = cluster_labels(leads["entity_id"].to_numpy(), leads["key"].tolist(), orgs)
     clusters = pd.DataFrame(
         {
             "key": leads["key"],
             "batch_key": leads["batch_key"],
             "row_id": leads["row_id"],
             "lead_cluster_id": ids,
-            "account_id": "ac_seed" + leads["company_key"].fillna(""),
+            "account_id": account_ids,
             "link_confidence": 1.0,
             "link_rule": "seed",
-            "is_survivor": ~ids.duplicated(),
+            "is_survivor": ~pd.Series(ids).duplicated().to_numpy(),
             "updated_at": datetime.now(UTC),
         }
     )
@@ -90,6 +96,7 @@ def seed(url: str, leads: pd.DataFrame) -> None:
             ("deduplicated_accounts", accounts, list(accounts.columns)),
         ):
             bulk_insert(conn, table, columns, frame_rows(frame, columns, datetimes_as_text=sqlite))
+        write_blocks(conn, leads)
     engine.dispose()
 
 

@@ -6,15 +6,39 @@ everything; a test checks both give the same clusters."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from lead_assets.core.matching.resolve import build_accounts, name_blocks, resolve, survivors
+from lead_assets.core.matching.resolve import build_accounts, cluster, name_blocks, survivors
+from lead_assets.core.missing import none_for_missing
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
+
+log = logging.getLogger(__name__)
+
+
+class _Laps:
+    """Seconds per stage of one pass, logged at DEBUG: where a slow batch spends its time."""
+
+    def __init__(self, batch_key: str | None) -> None:
+        self.batch_key = batch_key
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self.last, 3)
+        self.last = now
+
+    def done(self, **sizes: int) -> None:
+        total = round(time.perf_counter() - self.start, 3)
+        log.debug("resolve_batch %s: %ss %s %s", self.batch_key, total, self.laps, sizes)
 
 
 @dataclass
@@ -67,8 +91,6 @@ def _leads(
         frame["e_headcount"].notna(), frame["headcount_bucket"]
     )
     frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
-    from lead_assets.core.missing import none_for_missing
-
     return none_for_missing(frame.drop(columns=["e_industry", "e_headcount"]))
 
 
@@ -133,12 +155,8 @@ def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -
     return pd.concat([new, old[touched]])
 
 
-def _accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
-    """deduplicated_accounts rows (the one account builder, shared with ``lead-assets dedupe``)."""
-    return build_accounts(frame, clusters)
-
-
 _PROBE = "_resolve_probe"
+BLOCK_COLUMNS = ["batch_key", "row_id", "block"]
 
 
 def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
@@ -149,19 +167,68 @@ def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
         bulk_insert(conn, _PROBE, ["kind", "value"], rows)
 
 
+def _probe_keys(conn: Connection, frame: pd.DataFrame) -> None:
+    """The (batch_key, row_id) of ``frame``'s rows into the probe table."""
+    _probe(conn, list(zip(frame["batch_key"], frame["row_id"], strict=True)))
+
+
+def block_rows(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """lead_blocks rows (batch_key, row_id, block) of ``frame``'s leads: their organization-and-name
+    blocks exactly as the matcher forms them (:func:`name_blocks`)."""
+    return [
+        (b, r, block)
+        for b, r, blocks in zip(
+            frame["batch_key"], frame["row_id"], name_blocks(frame), strict=True
+        )
+        for block in sorted(blocks)
+    ]
+
+
+def write_blocks(conn: Connection, frame: pd.DataFrame) -> int:
+    """Insert the blocks of ``frame``'s leads (batch_key, row_id, first_name, last_name, domain,
+    company_key) into lead_blocks; the caller has removed their old blocks. Returns rows written."""
+    rows = block_rows(frame)
+    return bulk_insert(conn, "lead_blocks", BLOCK_COLUMNS, rows) if rows else 0
+
+
+def _backfill_blocks(conn: Connection) -> None:
+    """A warehouse resolved before migration 0014 has clusters but no blocks: compute them once
+    for every clustered lead, or the incremental pass would miss neighbours at organizations.
+    (A warehouse where no clustered lead has a block at all repeats this; it is then cheap.)"""
+    if conn.execute(text("SELECT 1 FROM lead_blocks LIMIT 1")).first() is not None:
+        return
+    if conn.execute(text("SELECT 1 FROM lead_clusters LIMIT 1")).first() is None:
+        return
+    frame = pd.read_sql(
+        text(
+            "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain, s.company_key"
+            " FROM lead_clusters c JOIN standardized_leads s"
+            " ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
+        ),
+        conn,
+    )
+    write_blocks(conn, none_for_missing(frame))
+
+
+_EXACT_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ORG_COLUMNS)
+
+
 def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> set[tuple[str, str]]:
     """(batch_key, row_id) of every resolved lead the batch could link to, and of every member of
-    their clusters (and of the clusters the batch's rows were in before, on a re-run)."""
+    their clusters (and of the clusters the batch's rows were in before, on a re-run).
+
+    Could link to = shares an exact key (email, LinkedIn, vendor id, phone; indexed columns of
+    standardized_leads) or one of the batch's organization-and-name blocks (lead_blocks): the
+    matcher compares nothing else, so nothing else is read, however large the organizations."""
     probe = [
         (column, str(v))
-        for column in KEY_COLUMNS
+        for column in _EXACT_COLUMNS
         for v in set(batch[column].dropna().astype(str)) - {""}
     ]
+    probe += [("block", b) for b in sorted(set().union(*name_blocks(batch)))]
     _probe(conn, probe)
     found: set[tuple[str, str]] = set()
-    for column in KEY_COLUMNS:
-        if column in ORG_COLUMNS:
-            continue
+    for column in _EXACT_COLUMNS:
         rows = conn.execute(
             text(
                 f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
@@ -170,25 +237,15 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
             {"kind": column},
         ).all()
         found.update((b, r) for b, r in rows)
-    # At an organization only the leads in one of the batch's name blocks can be compared with
-    # it: read names narrowly, keep those, rather than everybody at every organization touched.
-    wanted = set().union(*name_blocks(batch)) if len(batch) else set()
-    for column in ORG_COLUMNS:
-        at_org = pd.read_sql(
-            text(
-                "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain, s.company_key"
-                f" FROM {_PROBE} p CROSS JOIN standardized_leads s"
-                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
-            ),
-            conn,
-            params={"kind": column},
+    rows = conn.execute(
+        text(
+            f"SELECT b.batch_key, b.row_id FROM {_PROBE} p CROSS JOIN lead_blocks b"
+            " WHERE p.kind = 'block' AND b.block = p.value"
         )
-        if len(at_org):
-            keep = [bool(blocks & wanted) for blocks in name_blocks(at_org)]
-            hits = at_org[keep]
-            found.update(zip(hits["batch_key"], hits["row_id"], strict=True))
+    ).all()
+    found.update((b, r) for b, r in rows)
     found.update(zip(batch["batch_key"], batch["row_id"], strict=True))
-    _probe(conn, [(b, r) for b, r in found])
+    _probe(conn, sorted(found))
     clusters = conn.execute(
         text(
             f"SELECT DISTINCT c.lead_cluster_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
@@ -228,127 +285,204 @@ def _unchanged_stats(conn: Connection) -> ResolveStats:
     )
 
 
+def _insert(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    if len(frame):
+        sqlite = conn.dialect.name == "sqlite"
+        bulk_insert(conn, table, columns, frame_rows(frame, columns, datetimes_as_text=sqlite))
+
+
+# lead_clusters columns compared with what a pass computes: an unchanged row is not rewritten.
+_LINK_COLUMNS = ["lead_cluster_id", "account_id", "link_confidence", "link_rule", "is_survivor"]
+_RESOLVED_TABLES = ("lead_clusters", "lead_survivors", "lead_blocks", "deduplicated_accounts")
+
+
+def _stored_links(conn: Connection) -> pd.DataFrame:
+    """The lead_clusters rows of the probed (batch_key, row_id) pairs, keyed like the leads."""
+    frame = pd.read_sql(
+        text(
+            f"SELECT c.batch_key, c.row_id, {', '.join('c.' + c for c in _LINK_COLUMNS)}"
+            f" FROM {_PROBE} p CROSS JOIN lead_clusters c"
+            " WHERE p.kind = c.batch_key AND p.value = c.row_id"
+        ),
+        conn,
+    )
+    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
+    # SQLite stores the flag as 0/1, PostgreSQL as a boolean.
+    frame["is_survivor"] = frame["is_survivor"].astype(bool)
+    return frame.drop(columns=["batch_key", "row_id"])
+
+
+def _differs(old: pd.Series, new: pd.Series) -> np.ndarray:
+    """Element-wise "not the same value", where two missing values (None, NaN) are the same and a
+    missing old value (a row not stored before) differs from any new one."""
+    return np.fromiter(
+        (
+            not (a == b or (_missing(a) and _missing(b)))
+            for a, b in zip(old.tolist(), new.tolist(), strict=True)
+        ),
+        dtype=bool,
+        count=len(new),
+    )
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+# The account fields of members of the touched accounts, read in one query (enrichment's
+# industry and headcount preferred, as in _leads), not as whole leads.
+_ACCOUNT_MEMBERS = (
+    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id, s.company_name,"
+    " s.company_key, s.domain, COALESCE(e.industry, s.industry) AS industry,"
+    " COALESCE(e.headcount_bucket, s.headcount_bucket) AS headcount_bucket, s.country"
+    f" FROM {_PROBE} p CROSS JOIN lead_clusters c"
+    " JOIN standardized_leads s ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
+    f" {_ENRICHED}"
+    " WHERE p.kind = 'a' AND p.value = c.account_id AND s.status = 'ok'"
+)
+
+
 def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
     """Resolve the batch's leads against everything already resolved and store clusters,
-    survivors and accounts in one transaction. ``batch_key=None`` re-clusters the whole warehouse.
+    survivors, blocks and accounts in one transaction. ``batch_key=None`` re-clusters the whole
+    warehouse.
 
     Incremental: only the batch, the resolved leads it could link to (found by index lookups in
-    the warehouse) and their whole clusters are read and re-clustered; only their survivors and
-    the accounts they belong to are rewritten. The cost grows with the batch and its
-    neighbourhood, not with the warehouse."""
+    the warehouse) and their whole clusters are read and re-clustered; only the survivors of the
+    clusters whose membership changed and the accounts those rows belong to are rebuilt. The cost
+    grows with the batch and its neighbourhood, not with the warehouse."""
     now = datetime.now(UTC)
+    lap = _Laps(batch_key)
+    full = batch_key is None
     with write_transaction(engine) as conn:
-        sqlite = conn.dialect.name == "sqlite"
         _create_probe(conn)
-        if batch_key is None:
+        if full:
             subset = _leads(conn)
         else:
+            _backfill_blocks(conn)
+            lap("backfill")
             batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
             if batch.empty:
                 # A batch without one ok lead (every row rejected) has nothing to resolve; what
                 # was resolved before stays as it is.
                 conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
                 return _unchanged_stats(conn)
+            lap("batch")
             neighbours = _neighbour_keys(conn, batch, batch_key)
-            _probe(conn, sorted(neighbours))
-            old = _leads(
-                conn,
-                probed=True,
-            )
-            subset = pd.concat([batch, old], ignore_index=True)
-        result = resolve(subset)
-        fresh = result.clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
+            lap("neighbours")
+            batch_keys = set(zip(batch["batch_key"], batch["row_id"], strict=True))
+            # One read of batch and neighbours (concatenating two frames costs more than it).
+            _probe(conn, sorted(neighbours | batch_keys))
+            subset = _leads(conn, probed=True)
+        # The matcher breaks ties by row position: the same rows in the same order however they
+        # were read, so an incremental pass and a full re-cluster decide alike.
+        subset = subset.sort_values("key", kind="stable").reset_index(drop=True)
+        lap("read")
+        clusters = cluster(subset)
+        lap("cluster")
+        fresh = clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
             updated_at=now
         )
-        # What these rows were before: their old clusters' survivors and their old accounts go.
-        _probe(conn, list(zip(fresh["batch_key"], fresh["row_id"], strict=True)))
-        if batch_key is None:
-            before = pd.DataFrame(columns=["lead_cluster_id", "account_id"])
+        # What these rows were before (cluster, account, link), so only what changed is written.
+        _probe_keys(conn, fresh)
+        if full:
+            before = pd.DataFrame(columns=["key", *_LINK_COLUMNS])
+            for table in _RESOLVED_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
         else:
-            before = pd.read_sql(
-                text(
-                    "SELECT c.lead_cluster_id, c.account_id FROM"
-                    f" {_PROBE} p CROSS JOIN lead_clusters c"
-                    " WHERE p.kind = c.batch_key AND p.value = c.row_id"
-                ),
-                conn,
-            )
-        if batch_key is None:
-            conn.execute(text("DELETE FROM lead_clusters"))
-            conn.execute(text("DELETE FROM lead_survivors"))
-        else:
+            before = _stored_links(conn)
+        was = fresh[["key"]].merge(before, on="key", how="left")
+        in_batch = (fresh["batch_key"] == batch_key).to_numpy()
+        # Moved: the batch's rows (their values may be new on a re-run) and rows whose cluster or
+        # account changed; only their clusters' survivors and their accounts can differ.
+        moved_mask = (
+            in_batch
+            | _differs(was["lead_cluster_id"], fresh["lead_cluster_id"])
+            | _differs(was["account_id"], fresh["account_id"])
+        )
+        rewrite_mask = moved_mask.copy()
+        for column in ("link_confidence", "link_rule", "is_survivor"):
+            rewrite_mask |= _differs(was[column], fresh[column])
+        moved, rewrite = fresh[moved_mask], fresh[rewrite_mask]
+        if not full:
+            _probe_keys(conn, rewrite)
             conn.execute(
                 text(
                     "DELETE FROM lead_clusters WHERE (batch_key, row_id) IN"
                     f" (SELECT kind, value FROM {_PROBE})"
                 )
             )
-        golden = survivors(subset, result.clusters).assign(updated_at=now)
-        if batch_key is not None:
-            stale = set(before["lead_cluster_id"].dropna()) | set(golden["lead_cluster_id"])
-            _probe(conn, [("c", c) for c in sorted(stale)])
+        _insert(conn, "lead_clusters", rewrite, CLUSTER_COLUMNS)
+        lap("clusters_written")
+
+        # Blocks: the batch's rows and rows clustered for the first time (a lead of a batch not
+        # yet resolved, found by an exact key); everybody on a full re-cluster.
+        if full:
+            write_blocks(conn, subset)
+        else:
+            first_time = in_batch | was["lead_cluster_id"].isna().to_numpy()
+            needs = subset[subset["key"].isin(fresh.loc[first_time, "key"])]
+            _probe_keys(conn, needs)
+            conn.execute(
+                text(
+                    "DELETE FROM lead_blocks WHERE (batch_key, row_id) IN"
+                    f" (SELECT kind, value FROM {_PROBE})"
+                )
+            )
+            write_blocks(conn, needs)
+            lap("blocks")
+
+        # Survivors of every cluster a changed row is in now (all its members are in the subset:
+        # whole clusters were read); the golden records of the clusters they left go.
+        rebuilt = set(moved["lead_cluster_id"])
+        members = fresh[fresh["lead_cluster_id"].isin(rebuilt)]
+        golden = survivors(subset[subset["key"].isin(members["key"])], members).assign(
+            updated_at=now
+        )
+        if not full:
+            stale = sorted(
+                rebuilt | set(before.loc[before["key"].isin(moved["key"]), "lead_cluster_id"])
+            )
+            _probe(conn, [("c", c) for c in stale])
             conn.execute(
                 text(
                     f"DELETE FROM lead_survivors WHERE lead_cluster_id IN (SELECT value FROM {_PROBE})"
                 )
             )
-        if len(golden):
-            bulk_insert(
-                conn,
-                "lead_survivors",
-                list(golden.columns),
-                frame_rows(golden, list(golden.columns), datetimes_as_text=sqlite),
-            )
-        bulk_insert(
-            conn,
-            "lead_clusters",
-            CLUSTER_COLUMNS,
-            frame_rows(fresh, CLUSTER_COLUMNS, datetimes_as_text=sqlite),
-        )
-        # Accounts: rebuilt for the accounts these rows belong to now or belonged to before, from
-        # all of those accounts' leads (one builder for the asset and the command).
-        if batch_key is None:
-            accounts = build_accounts(subset, result.clusters).assign(updated_at=now)
-            conn.execute(text("DELETE FROM deduplicated_accounts"))
+        _insert(conn, "lead_survivors", golden, list(golden.columns))
+        lap("survivors")
+
+        # Accounts a changed row belongs to now or belonged to before, rebuilt from all of those
+        # accounts' members (one builder for the asset and the command).
+        if full:
+            accounts = build_accounts(subset, fresh)
         else:
-            touched = sorted(set(before["account_id"].dropna()) | set(fresh["account_id"].dropna()))
-            _probe(conn, [("a", a) for a in touched])
+            touched = set(moved["account_id"].dropna()) | set(
+                before.loc[before["key"].isin(moved["key"]), "account_id"].dropna()
+            )
+            _probe(conn, [("a", a) for a in sorted(touched)])
             conn.execute(
                 text(
-                    f"DELETE FROM deduplicated_accounts WHERE account_id IN (SELECT value FROM {_PROBE})"
+                    "DELETE FROM deduplicated_accounts"
+                    f" WHERE account_id IN (SELECT value FROM {_PROBE})"
                 )
             )
-            members = pd.read_sql(
-                text(
-                    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id FROM"
-                    f" {_PROBE} p CROSS JOIN lead_clusters c"
-                    " WHERE p.kind = 'a' AND p.value = c.account_id"
-                ),
-                conn,
-            )
-            members["key"] = members["batch_key"] + "|" + members["row_id"]
-            known = subset[subset["key"].isin(members["key"])]
-            missing = members[~members["key"].isin(known["key"])]
-            if len(missing):
-                _probe(conn, list(zip(missing["batch_key"], missing["row_id"], strict=True)))
-                extra = _leads(
-                    conn,
-                    probed=True,
-                )
-                known = pd.concat([known, extra], ignore_index=True)
-            accounts = build_accounts(known, members).assign(updated_at=now)
-        if len(accounts):
-            bulk_insert(
-                conn,
-                "deduplicated_accounts",
-                list(accounts.columns),
-                frame_rows(accounts, list(accounts.columns), datetimes_as_text=sqlite),
-            )
+            people = none_for_missing(pd.read_sql(text(_ACCOUNT_MEMBERS), conn))
+            lap("people_read")
+            people["key"] = people["batch_key"] + "|" + people["row_id"]
+            accounts = build_accounts(people, people)
+            lap("accounts_built")
+        accounts = accounts.assign(updated_at=now)
+        _insert(conn, "deduplicated_accounts", accounts, list(accounts.columns))
+        lap("accounts_written")
         totals = conn.execute(
             text("SELECT COUNT(*), COUNT(DISTINCT lead_cluster_id) FROM lead_clusters")
         ).one()
         n_accounts = conn.execute(text("SELECT COUNT(*) FROM deduplicated_accounts")).scalar_one()
+        lap("totals")
         conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
+    lap("commit")
+    lap.done(rows=len(fresh), moved=len(moved), rewritten=len(rewrite))
     mine = fresh[fresh["batch_key"] == batch_key] if batch_key else fresh
     sizes = fresh["lead_cluster_id"].value_counts()
     return ResolveStats(

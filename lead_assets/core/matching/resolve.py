@@ -235,7 +235,16 @@ def name_blocks(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -
 
 
 def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Resolution:
-    """Cluster every row of ``frame`` (see the module docstring for the columns)."""
+    """Cluster every row of ``frame`` (see the module docstring for the columns) and build the
+    accounts of those clusters."""
+    clusters = cluster(frame, settings)
+    return Resolution(clusters, build_accounts(frame, clusters))
+
+
+def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd.DataFrame:
+    """Cluster every row of ``frame``: key, lead_cluster_id, account_id, link_confidence,
+    link_rule, is_survivor per row. Accounts are left to :func:`build_accounts`, so a caller that
+    rebuilds only some accounts (the incremental asset path) does not pay for all of them."""
     n = len(frame)
     w = settings.comparisons
     keys = _text(frame, "key")
@@ -367,12 +376,11 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
         confidence = round(1 - 2.0 ** (-score), 4)
         uf.union(a, b, confidence, rule, require_same_org=not cross_org)
 
-    # 4. Cluster ids, survivors and accounts.
+    # 4. Cluster ids, survivor flags and each cluster's account id.
     roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
     key_arr = np.array(keys, dtype=object)
-    ids = pd.DataFrame({"root": roots, "key": key_arr}).sort_values(["root", "key"])
-    smallest = ids.drop_duplicates("root").set_index("root")["key"]
-    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
+    cluster_ids, account_of = cluster_labels(roots, keys, orgs)
     completeness = np.zeros(n, dtype=np.int64)
     for f in SURVIVOR_FIELDS:
         completeness += np.array([bool(v) for v in _text(frame, f)], dtype=np.int64)
@@ -382,19 +390,28 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
     survivor_rows = order.drop_duplicates("root")["i"].to_numpy()
     is_survivor = np.zeros(n, dtype=bool)
     is_survivor[survivor_rows] = True
-    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
-    account_of = _cluster_accounts(roots, orgs)
-    clusters = pd.DataFrame(
+    return pd.DataFrame(
         {
             "key": keys,
-            "lead_cluster_id": cluster_id.reindex(roots).to_numpy(),
+            "lead_cluster_id": cluster_ids,
             "account_id": account_of,
             "link_confidence": [uf.rule[i][0] for i in range(n)],
             "link_rule": [uf.rule[i][1] for i in range(n)],
             "is_survivor": is_survivor,
         }
     )
-    return Resolution(clusters, build_accounts(frame, clusters))
+
+
+def cluster_labels(
+    roots: np.ndarray, keys: list[str], orgs: list[str]
+) -> tuple[np.ndarray, list[str | None]]:
+    """Stable ids for a clustering given as one integer label per row (``roots``): each row's
+    cluster id (from the cluster's smallest key, so the same members always get the same id) and
+    account id (see :func:`_cluster_accounts`). ``orgs`` is each row's domain, else company key."""
+    ids = pd.DataFrame({"root": roots, "key": keys}).sort_values(["root", "key"])
+    smallest = ids.drop_duplicates("root").set_index("root")["key"]
+    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    return cluster_id.reindex(roots).to_numpy(), _cluster_accounts(roots, orgs)
 
 
 def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
