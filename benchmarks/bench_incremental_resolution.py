@@ -4,8 +4,8 @@ already holds N resolved leads (clusters, survivors and accounts), on SQLite and
     .venv/bin/python benchmarks/bench_incremental_resolution.py [--warehouse 100000,1000000]
 
 The warehouse is seeded with N standardized leads in 25k batches and a resolved state (their true
-clusters, golden records, accounts and blocking keys written as the asset writes them), so the seed costs a load,
-not a full re-cluster. Then ``resolve_batch`` runs for a new batch whose people partly exist
+clusters under the ids the matcher gives, golden records, accounts with their votes, blocking
+keys: what the asset writes), so the seed costs a load, not a full re-cluster. Then ``resolve_batch`` runs for a new batch whose people partly exist
 already; the time is the whole call (reads, resolution, survivors, accounts, writes, commit). The
 claim to check: the time per batch stays flat as N grows. PostgreSQL is LEAD_ASSETS_TEST_PG_URL or
 a throwaway cluster. Figures taken on a shared machine are noisy.
@@ -25,9 +25,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lead_assets.core.matching.resolve import build_accounts, cluster_labels, survivors
+from lead_assets.core.matching.resolve import cluster_labels, survivors
 from lead_assets.core.matching.synthetic_b2b import generate
-from lead_assets.pipeline.resolve import CLUSTER_COLUMNS, resolve_batch, write_blocks
+from lead_assets.pipeline.resolve import (
+    CLUSTER_COLUMNS,
+    resolve_batch,
+    write_account_state,
+    write_blocks,
+)
 from lead_assets.warehouse import apply_migrations, make_engine, replace_partition
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
@@ -86,17 +91,19 @@ def seed(url: str, leads: pd.DataFrame) -> None:
         }
     )
     now = datetime.now(UTC)
-    golden = survivors(leads, clusters).assign(updated_at=now)
-    accounts = build_accounts(leads, clusters).assign(updated_at=now)
+    # Golden records, accounts and their votes from the fields the warehouse holds.
+    stored = _standardized(leads).assign(batch_key=leads["batch_key"], key=leads["key"])
+    golden = survivors(stored, clusters).assign(updated_at=now)
     with write_transaction(engine) as conn:
         sqlite = conn.dialect.name == "sqlite"
+        write_blocks(conn, stored)
+        accounts = write_account_state(conn, stored, clusters).assign(updated_at=now)
         for table, frame, columns in (
             ("lead_clusters", clusters, CLUSTER_COLUMNS),
             ("lead_survivors", golden, list(golden.columns)),
             ("deduplicated_accounts", accounts, list(accounts.columns)),
         ):
             bulk_insert(conn, table, columns, frame_rows(frame, columns, datetimes_as_text=sqlite))
-        write_blocks(conn, leads)
     engine.dispose()
 
 

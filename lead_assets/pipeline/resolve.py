@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from lead_assets.core.matching.resolve import build_accounts, cluster, name_blocks, survivors
+from lead_assets.core.matching.resolve import (
+    ACCOUNT_FIELDS,
+    account_members,
+    account_votes,
+    accounts_from_votes,
+    cluster,
+    name_blocks,
+    survivors,
+)
 from lead_assets.core.missing import none_for_missing
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
@@ -191,23 +199,145 @@ def write_blocks(conn: Connection, frame: pd.DataFrame) -> int:
     return bulk_insert(conn, "lead_blocks", BLOCK_COLUMNS, rows) if rows else 0
 
 
-def _backfill_blocks(conn: Connection) -> None:
-    """A warehouse resolved before migration 0014 has clusters but no blocks: compute them once
-    for every clustered lead, or the incremental pass would miss neighbours at organizations.
-    (A warehouse where no clustered lead has a block at all repeats this; it is then cheap.)"""
-    if conn.execute(text("SELECT 1 FROM lead_blocks LIMIT 1")).first() is not None:
-        return
+MEMBER_COLUMNS = ["batch_key", "row_id", "account_id", "lead_cluster_id", *ACCOUNT_FIELDS]
+VOTE_COLUMNS = ["account_id", "field", "value", "leads"]
+_VOTES = "_resolve_votes"
+
+
+def _members(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """account_members rows of ``clusters``' leads, their fields taken from ``frame``."""
+    members = account_members(frame, clusters)
+    members = members.merge(frame[["key", "batch_key", "row_id"]], on="key")
+    return members.assign(**{f: None for f in ACCOUNT_FIELDS if f not in members})
+
+
+def write_account_state(
+    conn: Connection, frame: pd.DataFrame, clusters: pd.DataFrame
+) -> pd.DataFrame:
+    """Insert account_members and account_votes for ``clusters``' leads (all of every account
+    they are in; the caller has emptied both tables) and return those accounts' rows."""
+    members = _members(frame, clusters)
+    votes = account_votes(members)
+    _insert(conn, "account_members", members, MEMBER_COLUMNS)
+    _insert(conn, "account_votes", votes, VOTE_COLUMNS)
+    lead_counts = members.groupby("account_id")["lead_cluster_id"].nunique()
+    return accounts_from_votes(votes, lead_counts)
+
+
+def _backfill(conn: Connection) -> None:
+    """A warehouse resolved before migration 0014 has clusters but no blocks and no votes:
+    compute them once from every clustered lead, or the incremental pass would miss neighbours
+    at organizations and count accounts from nothing. (A warehouse where no clustered lead has a
+    block or an account at all repeats this each pass; it is then small.)"""
     if conn.execute(text("SELECT 1 FROM lead_clusters LIMIT 1")).first() is None:
         return
-    frame = pd.read_sql(
+    blocks = conn.execute(text("SELECT 1 FROM lead_blocks LIMIT 1")).first()
+    members = conn.execute(text("SELECT 1 FROM account_members LIMIT 1")).first()
+    if blocks is not None and members is not None:
+        return
+    frame = none_for_missing(
+        pd.read_sql(
+            text(
+                "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain,"
+                " s.company_key, s.company_name, s.country,"
+                " COALESCE(e.industry, s.industry) AS industry,"
+                " COALESCE(e.headcount_bucket, s.headcount_bucket) AS headcount_bucket,"
+                " c.lead_cluster_id, c.account_id"
+                " FROM lead_clusters c JOIN standardized_leads s"
+                " ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
+                f" {_ENRICHED} WHERE s.status = 'ok'"
+            ),
+            conn,
+        )
+    )
+    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
+    for table in ("lead_blocks", "account_members", "account_votes"):
+        conn.execute(text(f"DELETE FROM {table}"))
+    write_blocks(conn, frame)
+    write_account_state(conn, frame, frame)
+
+
+def _upsert_votes(conn: Connection, delta: pd.DataFrame) -> None:
+    """Add ``delta`` (account_id, field, value, leads; negative where leads left) to
+    account_votes: loaded into a temporary table, then merged in one statement."""
+    conn.execute(text(f"DELETE FROM {_VOTES}"))
+    if delta.empty:
+        return
+    _insert(conn, _VOTES, delta, VOTE_COLUMNS)
+    # "WHERE true": SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
+    conn.execute(
         text(
-            "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain, s.company_key"
-            " FROM lead_clusters c JOIN standardized_leads s"
-            " ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
+            f"INSERT INTO account_votes ({', '.join(VOTE_COLUMNS)})"
+            f" SELECT {', '.join(VOTE_COLUMNS)} FROM {_VOTES} WHERE true"
+            " ON CONFLICT (account_id, field, value)"
+            " DO UPDATE SET leads = account_votes.leads + excluded.leads"
+        )
+    )
+
+
+def _rebuild_accounts(conn: Connection, subset: pd.DataFrame, moved: pd.DataFrame) -> pd.DataFrame:
+    """Apply the moved leads' votes (the new ones in, the ones they gave before out) and rebuild
+    only the accounts whose votes or people changed, from their stored votes: the cost follows
+    the moved leads, not the size of their accounts."""
+    _probe_keys(conn, moved)
+    old = none_for_missing(
+        pd.read_sql(
+            text(
+                f"SELECT {', '.join('m.' + c for c in MEMBER_COLUMNS)}"
+                f" FROM {_PROBE} p CROSS JOIN account_members m"
+                " WHERE p.kind = m.batch_key AND p.value = m.row_id"
+            ),
+            conn,
+        )
+    )
+    conn.execute(
+        text(
+            "DELETE FROM account_members WHERE (batch_key, row_id) IN"
+            f" (SELECT kind, value FROM {_PROBE})"
+        )
+    )
+    new = _members(subset, moved)
+    _insert(conn, "account_members", new, MEMBER_COLUMNS)
+    delta = pd.concat(
+        [account_votes(new), account_votes(old).assign(leads=lambda v: -v["leads"])],
+        ignore_index=True,
+    )
+    delta = delta.groupby(["account_id", "field", "value"], as_index=False)["leads"].sum()
+    delta = delta[delta["leads"] != 0]
+    # An account's people change where a lead joined or left one of its clusters.
+    pairs = set(zip(old["account_id"], old["lead_cluster_id"], strict=True)) ^ set(
+        zip(new["account_id"], new["lead_cluster_id"], strict=True)
+    )
+    touched = set(delta["account_id"]) | {account for account, _cluster in pairs}
+    _upsert_votes(conn, delta)
+    _probe(conn, [("a", a) for a in sorted(touched)])
+    conn.execute(
+        text(
+            "DELETE FROM account_votes WHERE leads <= 0"
+            f" AND account_id IN (SELECT value FROM {_PROBE} WHERE kind = 'a')"
+        )
+    )
+    votes = pd.read_sql(
+        text(
+            f"SELECT {', '.join('v.' + c for c in VOTE_COLUMNS)}"
+            f" FROM {_PROBE} p CROSS JOIN account_votes v"
+            " WHERE p.kind = 'a' AND v.account_id = p.value"
         ),
         conn,
     )
-    write_blocks(conn, none_for_missing(frame))
+    people = pd.read_sql(
+        text(
+            "SELECT m.account_id, COUNT(DISTINCT m.lead_cluster_id) AS n"
+            f" FROM {_PROBE} p CROSS JOIN account_members m"
+            " WHERE p.kind = 'a' AND m.account_id = p.value GROUP BY m.account_id"
+        ),
+        conn,
+    )
+    conn.execute(
+        text(f"DELETE FROM deduplicated_accounts WHERE account_id IN (SELECT value FROM {_PROBE})")
+    )
+    # An account left without people has no votes and no row.
+    return accounts_from_votes(votes, people.set_index("account_id")["n"])
 
 
 _EXACT_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ORG_COLUMNS)
@@ -268,6 +398,17 @@ def _create_probe(conn: Connection) -> None:
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PROBE} (kind TEXT, value TEXT)"))
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix{_PROBE} ON {_PROBE} (kind, value)"))
     conn.execute(text(f"DELETE FROM {_PROBE}"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_VOTES}"
+            " (account_id TEXT, field TEXT, value TEXT, leads INTEGER)"
+        )
+    )
+
+
+def _drop_temporary(conn: Connection) -> None:
+    for table in (_PROBE, _VOTES):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
 def _unchanged_stats(conn: Connection) -> ResolveStats:
@@ -293,7 +434,14 @@ def _insert(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str
 
 # lead_clusters columns compared with what a pass computes: an unchanged row is not rewritten.
 _LINK_COLUMNS = ["lead_cluster_id", "account_id", "link_confidence", "link_rule", "is_survivor"]
-_RESOLVED_TABLES = ("lead_clusters", "lead_survivors", "lead_blocks", "deduplicated_accounts")
+_RESOLVED_TABLES = (
+    "lead_clusters",
+    "lead_survivors",
+    "lead_blocks",
+    "account_members",
+    "account_votes",
+    "deduplicated_accounts",
+)
 
 
 def _stored_links(conn: Connection) -> pd.DataFrame:
@@ -329,19 +477,6 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-# The account fields of members of the touched accounts, read in one query (enrichment's
-# industry and headcount preferred, as in _leads), not as whole leads.
-_ACCOUNT_MEMBERS = (
-    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id, s.company_name,"
-    " s.company_key, s.domain, COALESCE(e.industry, s.industry) AS industry,"
-    " COALESCE(e.headcount_bucket, s.headcount_bucket) AS headcount_bucket, s.country"
-    f" FROM {_PROBE} p CROSS JOIN lead_clusters c"
-    " JOIN standardized_leads s ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
-    f" {_ENRICHED}"
-    " WHERE p.kind = 'a' AND p.value = c.account_id AND s.status = 'ok'"
-)
-
-
 def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
     """Resolve the batch's leads against everything already resolved and store clusters,
     survivors, blocks and accounts in one transaction. ``batch_key=None`` re-clusters the whole
@@ -359,13 +494,13 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         if full:
             subset = _leads(conn)
         else:
-            _backfill_blocks(conn)
+            _backfill(conn)
             lap("backfill")
             batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
             if batch.empty:
                 # A batch without one ok lead (every row rejected) has nothing to resolve; what
                 # was resolved before stays as it is.
-                conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
+                _drop_temporary(conn)
                 return _unchanged_stats(conn)
             lap("batch")
             neighbours = _neighbour_keys(conn, batch, batch_key)
@@ -452,26 +587,13 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         _insert(conn, "lead_survivors", golden, list(golden.columns))
         lap("survivors")
 
-        # Accounts a changed row belongs to now or belonged to before, rebuilt from all of those
-        # accounts' members (one builder for the asset and the command).
+        # Accounts: from votes kept in the warehouse (one account builder for the asset and the
+        # command: core.matching.resolve.accounts_from_votes).
         if full:
-            accounts = build_accounts(subset, fresh)
+            accounts = write_account_state(conn, subset, fresh)
         else:
-            touched = set(moved["account_id"].dropna()) | set(
-                before.loc[before["key"].isin(moved["key"]), "account_id"].dropna()
-            )
-            _probe(conn, [("a", a) for a in sorted(touched)])
-            conn.execute(
-                text(
-                    "DELETE FROM deduplicated_accounts"
-                    f" WHERE account_id IN (SELECT value FROM {_PROBE})"
-                )
-            )
-            people = none_for_missing(pd.read_sql(text(_ACCOUNT_MEMBERS), conn))
-            lap("people_read")
-            people["key"] = people["batch_key"] + "|" + people["row_id"]
-            accounts = build_accounts(people, people)
-            lap("accounts_built")
+            accounts = _rebuild_accounts(conn, subset, moved)
+        lap("accounts_built")
         accounts = accounts.assign(updated_at=now)
         _insert(conn, "deduplicated_accounts", accounts, list(accounts.columns))
         lap("accounts_written")
@@ -480,7 +602,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         ).one()
         n_accounts = conn.execute(text("SELECT COUNT(*) FROM deduplicated_accounts")).scalar_one()
         lap("totals")
-        conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
+        _drop_temporary(conn)
     lap("commit")
     lap.done(rows=len(fresh), moved=len(moved), rewritten=len(rewrite))
     mine = fresh[fresh["batch_key"] == batch_key] if batch_key else fresh

@@ -115,11 +115,13 @@ def test_a_warehouse_resolved_before_blocks_existed_is_backfilled(
         _load(warehouse, key, leads.iloc[i * 500 : (i + 1) * 500])
         resolve_batch(warehouse, key)
     with warehouse.begin() as conn:  # as migration 0014 finds a resolved warehouse
-        conn.execute(text("DELETE FROM lead_blocks"))
+        for table in ("lead_blocks", "account_members", "account_votes"):
+            conn.execute(text(f"DELETE FROM {table}"))
     _load(warehouse, BATCHES[2], leads.iloc[1000:1500])
     resolve_batch(warehouse, BATCHES[2])
     blocked = {b for b, _r, _block in _state(warehouse)["blocks"]}
     assert blocked == set(BATCHES)
     # Without the backfill the third batch would meet the first two only by exact keys and
-    # miss the typo'd and nicknamed duplicates a full re-cluster links.
+    # miss the typo'd and nicknamed duplicates a full re-cluster links, and its accounts would
+    # be counted from its own leads only.
     _assert_same_as_full_recluster(warehouse)

@@ -512,34 +512,74 @@ ACCOUNT_COLUMNS = [
 ]
 
 
+ACCOUNT_VOTE_COLUMNS = ["account_id", "field", "value", "leads"]
+
+
+def account_votes(members: pd.DataFrame) -> pd.DataFrame:
+    """Per account, field and known value, how many of the account's leads have that value
+    (``leads``). ``members`` has one row per lead: ``account_id`` and the account fields under
+    their output names (name, company_key, domain, industry, headcount_bucket, country).
+
+    Votes add up: the votes of two sets of leads are the sum of each set's votes, so a warehouse
+    can keep them and apply only the votes of the leads a batch moved (see
+    ``pipeline.resolve``)."""
+    parts = []
+    for field in ACCOUNT_FIELDS:
+        if field not in members:
+            continue
+        values = members.loc[_filled(members[field]), ["account_id", field]]
+        counts = values.astype({field: str}).groupby(["account_id", field]).size()
+        parts.append(
+            counts.reset_index(name="leads").rename(columns={field: "value"}).assign(field=field)
+        )
+    if not parts:
+        return pd.DataFrame(columns=ACCOUNT_VOTE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[ACCOUNT_VOTE_COLUMNS]
+
+
+def accounts_from_votes(votes: pd.DataFrame, lead_counts: pd.Series) -> pd.DataFrame:
+    """deduplicated_accounts rows from votes (see :func:`account_votes`) and each account's number
+    of people (``lead_counts``, indexed by account_id; one row per account): each field the value
+    with the most votes, ties to the smallest value."""
+    ids = pd.Index(sorted(lead_counts.index), name="account_id")
+    accounts = pd.DataFrame(index=ids)
+    votes = votes[votes["leads"] > 0]
+    best = votes.sort_values(
+        ["account_id", "field", "leads", "value"], ascending=[True, True, False, True]
+    ).drop_duplicates(["account_id", "field"])
+    for field in ACCOUNT_FIELDS:
+        chosen = best[best["field"] == field].set_index("account_id")["value"]
+        accounts[field] = chosen.reindex(ids)
+    accounts["lead_count"] = lead_counts.reindex(ids).astype(int)
+    accounts["field_sources"] = json.dumps(
+        {"*": "most frequent known value among the account's leads"}
+    )
+    accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
+    return accounts.astype(object).where(accounts.notna(), None)
+
+
+def account_members(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """One row per lead that has an account: key, account_id, lead_cluster_id and the account
+    fields under their output names (what :func:`account_votes` counts)."""
+    data = clusters[["key", "lead_cluster_id", "account_id"]].merge(
+        frame[["key", *[c for c in ACCOUNT_FIELDS.values() if c in frame]]].drop_duplicates("key"),
+        on="key",
+    )
+    data = data[data["account_id"].notna()]
+    return data.rename(columns={column: field for field, column in ACCOUNT_FIELDS.items()})
+
+
 def build_accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     """deduplicated_accounts from leads and their clusters: one row per ``account_id``, each field
     the most frequent known value among the account's leads (ties to the smallest value, so the
     same leads always name an account the same way), ``lead_count`` the number of people.
 
     The one account builder: ``resolve`` (and so ``lead-assets dedupe``) and the
-    ``deduplicated_accounts`` asset both call it. ``frame`` needs ``key`` and any of the source
-    columns; ``clusters`` needs key, lead_cluster_id, account_id."""
-    data = clusters[["key", "lead_cluster_id", "account_id"]].merge(
-        frame[["key", *[c for c in ACCOUNT_FIELDS.values() if c in frame]]].drop_duplicates("key"),
-        on="key",
-    )
-    data = data[data["account_id"].notna()]
-    if data.empty:
+    ``deduplicated_accounts`` asset both come down to :func:`accounts_from_votes` (the asset keeps
+    the votes in the warehouse). ``frame`` needs ``key`` and any of the source columns;
+    ``clusters`` needs key, lead_cluster_id, account_id."""
+    members = account_members(frame, clusters)
+    if members.empty:
         return pd.DataFrame(columns=ACCOUNT_COLUMNS)
-    accounts = pd.DataFrame(index=pd.Index(sorted(data["account_id"].unique()), name="account_id"))
-    for out, column in ACCOUNT_FIELDS.items():
-        if column not in data:
-            accounts[out] = None
-            continue
-        values = data[["account_id", column]][_filled(data[column])].astype({column: str})
-        counts = values.groupby(["account_id", column]).size().reset_index(name="n")
-        counts = counts.sort_values(["account_id", "n", column], ascending=[True, False, True])
-        accounts[out] = counts.drop_duplicates("account_id").set_index("account_id")[column]
-    accounts["lead_count"] = data.groupby("account_id")["lead_cluster_id"].nunique()
-    accounts["field_sources"] = json.dumps(
-        {"*": "most frequent known value among the account's leads"}
-    )
-    accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
-    accounts["lead_count"] = accounts["lead_count"].astype(int)
-    return accounts.astype(object).where(accounts.notna(), None)
+    lead_counts = members.groupby("account_id")["lead_cluster_id"].nunique()
+    return accounts_from_votes(account_votes(members), lead_counts)
