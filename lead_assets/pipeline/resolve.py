@@ -146,8 +146,9 @@ def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -
     """The batch's leads plus every resolved lead that could link to one of them (sharing an
     exact key or an organization), with their whole clusters, since the guards need every member.
 
-    The in-memory form of what :func:`resolve_batch` asks the warehouse for (kept for callers
-    that hold every lead in a frame already)."""
+    An in-memory form of what :func:`resolve_batch` asks the warehouse for, for callers that hold
+    every lead in a frame already; wider than it (everybody at an organization, not only the
+    batch's name blocks there): a superset of the leads the matcher can compare the batch with."""
     is_new = frame["batch_key"] == batch_key
     new, old = frame[is_new], frame[~is_new]
     touched = pd.Series(False, index=old.index)
