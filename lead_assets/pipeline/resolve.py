@@ -176,6 +176,32 @@ def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
         bulk_insert(conn, _PROBE, ["kind", "value"], rows)
 
 
+def _lookups_first(conn: Connection) -> None:
+    """On PostgreSQL, for the rest of this transaction: joins in the order written (the probe
+    table first) and by index lookups. The probe tables have no statistics, and with tens of
+    thousands of probe rows the planner picks hash joins that scan lead_blocks or lead_clusters
+    whole: a cost that grows with the warehouse. SQLite keeps CROSS JOIN order already."""
+    if conn.dialect.name == "postgresql":
+        for setting in (
+            "join_collapse_limit = 1",
+            "enable_hashjoin = off",
+            "enable_mergejoin = off",
+        ):
+            conn.execute(text(f"SET LOCAL {setting}"))
+
+
+def _delete_probed(conn: Connection, table: str) -> None:
+    """Delete ``table``'s rows whose (batch_key, row_id) is in the probe table."""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            f"DELETE FROM {table} t USING {_PROBE} p"
+            " WHERE t.batch_key = p.kind AND t.row_id = p.value"
+        )
+    else:
+        sql = f"DELETE FROM {table} WHERE (batch_key, row_id) IN (SELECT kind, value FROM {_PROBE})"
+    conn.execute(text(sql))
+
+
 def _probe_keys(conn: Connection, frame: pd.DataFrame) -> None:
     """The (batch_key, row_id) of ``frame``'s rows into the probe table."""
     _probe(conn, list(zip(frame["batch_key"], frame["row_id"], strict=True)))
@@ -291,12 +317,7 @@ def _rebuild_accounts(conn: Connection, subset: pd.DataFrame, moved: pd.DataFram
             conn,
         )
     )
-    conn.execute(
-        text(
-            "DELETE FROM account_members WHERE (batch_key, row_id) IN"
-            f" (SELECT kind, value FROM {_PROBE})"
-        )
-    )
+    _delete_probed(conn, "account_members")
     new = _members(subset, moved)
     _insert(conn, "account_members", new, MEMBER_COLUMNS)
     delta = pd.concat(
@@ -496,6 +517,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
             subset = _leads(conn)
         else:
             _backfill(conn)
+            _lookups_first(conn)
             lap("backfill")
             batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
             if batch.empty:
@@ -542,12 +564,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         moved, rewrite = fresh[moved_mask], fresh[rewrite_mask]
         if not full:
             _probe_keys(conn, rewrite)
-            conn.execute(
-                text(
-                    "DELETE FROM lead_clusters WHERE (batch_key, row_id) IN"
-                    f" (SELECT kind, value FROM {_PROBE})"
-                )
-            )
+            _delete_probed(conn, "lead_clusters")
         _insert(conn, "lead_clusters", rewrite, CLUSTER_COLUMNS)
         lap("clusters_written")
 
@@ -558,27 +575,26 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         else:
             first_time = in_batch | was["lead_cluster_id"].isna().to_numpy()
             needs = subset[subset["key"].isin(fresh.loc[first_time, "key"])]
-            _probe_keys(conn, needs)
-            conn.execute(
-                text(
-                    "DELETE FROM lead_blocks WHERE (batch_key, row_id) IN"
-                    f" (SELECT kind, value FROM {_PROBE})"
-                )
-            )
+            # The batch's own blocks by its key (a range of the primary key); others by probe.
+            conn.execute(text("DELETE FROM lead_blocks WHERE batch_key = :b"), {"b": batch_key})
+            others = needs[needs["batch_key"] != batch_key]
+            if len(others):
+                _probe_keys(conn, others)
+                _delete_probed(conn, "lead_blocks")
             write_blocks(conn, needs)
             lap("blocks")
 
         # Survivors of every cluster a changed row is in now (all its members are in the subset:
         # whole clusters were read); the golden records of the clusters they left go.
-        rebuilt = set(moved["lead_cluster_id"])
+        # A cluster a moved lead left may live on with its other members: rebuilt as well.
+        left = set(was.loc[moved_mask, "lead_cluster_id"].dropna())
+        rebuilt = set(moved["lead_cluster_id"]) | (left & set(fresh["lead_cluster_id"]))
         members = fresh[fresh["lead_cluster_id"].isin(rebuilt)]
         golden = survivors(subset[subset["key"].isin(members["key"])], members).assign(
             updated_at=now
         )
         if not full:
-            stale = sorted(
-                rebuilt | set(before.loc[before["key"].isin(moved["key"]), "lead_cluster_id"])
-            )
+            stale = sorted(rebuilt | left)
             _probe(conn, [("c", c) for c in stale])
             conn.execute(
                 text(
@@ -598,8 +614,12 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         accounts = accounts.assign(updated_at=now)
         _insert(conn, "deduplicated_accounts", accounts, list(accounts.columns))
         lap("accounts_written")
+        # One golden record per cluster: counting lead_survivors rows is the number of clusters
+        # without a DISTINCT over every cluster row.
         totals = conn.execute(
-            text("SELECT COUNT(*), COUNT(DISTINCT lead_cluster_id) FROM lead_clusters")
+            text(
+                "SELECT (SELECT COUNT(*) FROM lead_clusters), (SELECT COUNT(*) FROM lead_survivors)"
+            )
         ).one()
         n_accounts = conn.execute(text("SELECT COUNT(*) FROM deduplicated_accounts")).scalar_one()
         lap("totals")

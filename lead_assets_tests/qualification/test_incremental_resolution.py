@@ -125,3 +125,36 @@ def test_a_warehouse_resolved_before_blocks_existed_is_backfilled(
     # miss the typo'd and nicknamed duplicates a full re-cluster links, and its accounts would
     # be counted from its own leads only.
     _assert_same_as_full_recluster(warehouse)
+
+
+def test_a_cluster_a_lead_leaves_keeps_the_golden_record_of_those_who_stay(
+    warehouse: Engine, leads: pd.DataFrame
+) -> None:
+    first = leads.iloc[:500]
+    _load(warehouse, BATCHES[0], first)
+    resolve_batch(warehouse, BATCHES[0])
+    with warehouse.connect() as conn:
+        singles = conn.execute(
+            text(
+                "SELECT row_id, lead_cluster_id FROM lead_clusters WHERE lead_cluster_id IN"
+                " (SELECT lead_cluster_id FROM lead_clusters GROUP BY lead_cluster_id"
+                "  HAVING COUNT(*) = 1) ORDER BY row_id"
+            )
+        ).all()
+    with_email = set(first.loc[first["email_match_key"].notna(), "key"])
+    (a, kept_id), (b, b_id) = [(r, c) for r, c in singles if r in with_email][:2]
+    # Two people stored as one cluster under the first one's id (a looser rule once merged them).
+    with warehouse.begin() as conn:
+        conn.execute(
+            text("UPDATE lead_clusters SET lead_cluster_id = :c WHERE row_id = :r"),
+            {"c": kept_id, "r": b},
+        )
+        conn.execute(text("DELETE FROM lead_survivors WHERE lead_cluster_id = :c"), {"c": b_id})
+    # The second batch brings the second person again: the matcher parts them; the first stays
+    # alone under the id it had, and must keep its golden record.
+    again = first[first["key"] == b].assign(key=f"{b}-again")
+    _load(warehouse, BATCHES[1], again)
+    resolve_batch(warehouse, BATCHES[1])
+    state = _assert_same_as_full_recluster(warehouse)
+    assert kept_id in {s[0] for s in state["survivors"]}
+    assert (BATCHES[0], a, kept_id) in {(c[0], c[1], c[2]) for c in state["clusters"]}
