@@ -174,20 +174,10 @@ def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
     conn.execute(text(f"DELETE FROM {_PROBE}"))
     if rows:
         bulk_insert(conn, _PROBE, ["kind", "value"], rows)
-
-
-def _lookups_first(conn: Connection) -> None:
-    """On PostgreSQL, for the rest of this transaction: joins in the order written (the probe
-    table first) and by index lookups. The probe tables have no statistics, and with tens of
-    thousands of probe rows the planner picks hash joins that scan lead_blocks or lead_clusters
-    whole: a cost that grows with the warehouse. SQLite keeps CROSS JOIN order already."""
     if conn.dialect.name == "postgresql":
-        for setting in (
-            "join_collapse_limit = 1",
-            "enable_hashjoin = off",
-            "enable_mergejoin = off",
-        ):
-            conn.execute(text(f"SET LOCAL {setting}"))
+        # A temporary table has no statistics until analyzed: without them the planner guesses
+        # its size and may scan a warehouse table whole (hash join) for a few probe rows.
+        conn.execute(text(f"ANALYZE {_PROBE}"))
 
 
 def _delete_probed(conn: Connection, table: str) -> None:
@@ -200,6 +190,25 @@ def _delete_probed(conn: Connection, table: str) -> None:
     else:
         sql = f"DELETE FROM {table} WHERE (batch_key, row_id) IN (SELECT kind, value FROM {_PROBE})"
     conn.execute(text(sql))
+
+
+def _delete_probed_values(
+    conn: Connection, table: str, column: str, kind: str, *, also: str = ""
+) -> None:
+    """Delete ``table``'s rows whose ``column`` is a probed value of ``kind`` (and ``also``).
+    Written as a join from the probe on PostgreSQL, where it can be planned as index lookups."""
+    extra = f" AND {also}" if also else ""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            f"DELETE FROM {table} t USING {_PROBE} p"
+            f" WHERE p.kind = :kind AND t.{column} = p.value{extra}"
+        )
+    else:
+        sql = (
+            f"DELETE FROM {table} WHERE {column} IN"
+            f" (SELECT value FROM {_PROBE} WHERE kind = :kind){extra}"
+        )
+    conn.execute(text(sql), {"kind": kind})
 
 
 def _probe_keys(conn: Connection, frame: pd.DataFrame) -> None:
@@ -333,12 +342,7 @@ def _rebuild_accounts(conn: Connection, subset: pd.DataFrame, moved: pd.DataFram
     touched = set(delta["account_id"]) | {account for account, _cluster in pairs}
     _upsert_votes(conn, delta)
     _probe(conn, [("a", a) for a in sorted(touched)])
-    conn.execute(
-        text(
-            "DELETE FROM account_votes WHERE leads <= 0"
-            f" AND account_id IN (SELECT value FROM {_PROBE} WHERE kind = 'a')"
-        )
-    )
+    _delete_probed_values(conn, "account_votes", "account_id", "a", also="leads <= 0")
     votes = pd.read_sql(
         text(
             f"SELECT {', '.join('v.' + c for c in VOTE_COLUMNS)}"
@@ -355,9 +359,7 @@ def _rebuild_accounts(conn: Connection, subset: pd.DataFrame, moved: pd.DataFram
         ),
         conn,
     )
-    conn.execute(
-        text(f"DELETE FROM deduplicated_accounts WHERE account_id IN (SELECT value FROM {_PROBE})")
-    )
+    _delete_probed_values(conn, "deduplicated_accounts", "account_id", "a")
     # An account left without people has no votes and no row.
     return accounts_from_votes(votes, people.set_index("account_id")["n"])
 
@@ -517,7 +519,6 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
             subset = _leads(conn)
         else:
             _backfill(conn)
-            _lookups_first(conn)
             lap("backfill")
             batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
             if batch.empty:
@@ -596,11 +597,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         if not full:
             stale = sorted(rebuilt | left)
             _probe(conn, [("c", c) for c in stale])
-            conn.execute(
-                text(
-                    f"DELETE FROM lead_survivors WHERE lead_cluster_id IN (SELECT value FROM {_PROBE})"
-                )
-            )
+            _delete_probed_values(conn, "lead_survivors", "lead_cluster_id", "c")
         _insert(conn, "lead_survivors", golden, list(golden.columns))
         lap("survivors")
 
