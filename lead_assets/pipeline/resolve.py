@@ -6,15 +6,47 @@ everything; a test checks both give the same clusters."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from lead_assets.core.matching.resolve import build_accounts, name_blocks, resolve, survivors
+from lead_assets.core.matching.resolve import (
+    ACCOUNT_FIELDS,
+    account_members,
+    account_votes,
+    accounts_from_votes,
+    cluster,
+    name_blocks,
+    survivors,
+)
+from lead_assets.core.missing import none_for_missing
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
+
+log = logging.getLogger(__name__)
+
+
+class _Laps:
+    """Seconds per stage of one pass, logged at DEBUG: where a slow batch spends its time."""
+
+    def __init__(self, batch_key: str | None) -> None:
+        self.batch_key = batch_key
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self.last, 3)
+        self.last = now
+
+    def done(self, **sizes: int) -> None:
+        total = round(time.perf_counter() - self.start, 3)
+        log.debug("resolve_batch %s: %ss %s %s", self.batch_key, total, self.laps, sizes)
 
 
 @dataclass
@@ -67,8 +99,6 @@ def _leads(
         frame["e_headcount"].notna(), frame["headcount_bucket"]
     )
     frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
-    from lead_assets.core.missing import none_for_missing
-
     return none_for_missing(frame.drop(columns=["e_industry", "e_headcount"]))
 
 
@@ -116,8 +146,9 @@ def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -
     """The batch's leads plus every resolved lead that could link to one of them (sharing an
     exact key or an organization), with their whole clusters, since the guards need every member.
 
-    The in-memory form of what :func:`resolve_batch` asks the warehouse for (kept for callers
-    that hold every lead in a frame already)."""
+    An in-memory form of what :func:`resolve_batch` asks the warehouse for, for callers that hold
+    every lead in a frame already; wider than it (everybody at an organization, not only the
+    batch's name blocks there): a superset of the leads the matcher can compare the batch with."""
     is_new = frame["batch_key"] == batch_key
     new, old = frame[is_new], frame[~is_new]
     touched = pd.Series(False, index=old.index)
@@ -133,12 +164,8 @@ def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -
     return pd.concat([new, old[touched]])
 
 
-def _accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
-    """deduplicated_accounts rows (the one account builder, shared with ``lead-assets dedupe``)."""
-    return build_accounts(frame, clusters)
-
-
 _PROBE = "_resolve_probe"
+BLOCK_COLUMNS = ["batch_key", "row_id", "block"]
 
 
 def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
@@ -147,21 +174,215 @@ def _probe(conn: Connection, rows: list[tuple[str, str]]) -> None:
     conn.execute(text(f"DELETE FROM {_PROBE}"))
     if rows:
         bulk_insert(conn, _PROBE, ["kind", "value"], rows)
+    if conn.dialect.name == "postgresql":
+        # A temporary table has no statistics until analyzed: without them the planner guesses
+        # its size and may scan a warehouse table whole (hash join) for a few probe rows.
+        conn.execute(text(f"ANALYZE {_PROBE}"))
+
+
+def _delete_probed(conn: Connection, table: str) -> None:
+    """Delete ``table``'s rows whose (batch_key, row_id) is in the probe table."""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            f"DELETE FROM {table} t USING {_PROBE} p"
+            " WHERE t.batch_key = p.kind AND t.row_id = p.value"
+        )
+    else:
+        sql = f"DELETE FROM {table} WHERE (batch_key, row_id) IN (SELECT kind, value FROM {_PROBE})"
+    conn.execute(text(sql))
+
+
+def _delete_probed_values(
+    conn: Connection, table: str, column: str, kind: str, *, also: str = ""
+) -> None:
+    """Delete ``table``'s rows whose ``column`` is a probed value of ``kind`` (and ``also``).
+    Written as a join from the probe on PostgreSQL, where it can be planned as index lookups."""
+    extra = f" AND {also}" if also else ""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            f"DELETE FROM {table} t USING {_PROBE} p"
+            f" WHERE p.kind = :kind AND t.{column} = p.value{extra}"
+        )
+    else:
+        sql = (
+            f"DELETE FROM {table} WHERE {column} IN"
+            f" (SELECT value FROM {_PROBE} WHERE kind = :kind){extra}"
+        )
+    conn.execute(text(sql), {"kind": kind})
+
+
+def _probe_keys(conn: Connection, frame: pd.DataFrame) -> None:
+    """The (batch_key, row_id) of ``frame``'s rows into the probe table."""
+    _probe(conn, list(zip(frame["batch_key"], frame["row_id"], strict=True)))
+
+
+def block_rows(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """lead_blocks rows (batch_key, row_id, block) of ``frame``'s leads: their organization-and-name
+    blocks exactly as the matcher forms them (:func:`name_blocks`)."""
+    return [
+        (b, r, block)
+        for b, r, blocks in zip(
+            frame["batch_key"], frame["row_id"], name_blocks(frame), strict=True
+        )
+        for block in sorted(blocks)
+    ]
+
+
+def write_blocks(conn: Connection, frame: pd.DataFrame) -> int:
+    """Insert the blocks of ``frame``'s leads (batch_key, row_id, first_name, last_name, domain,
+    company_key) into lead_blocks; the caller has removed their old blocks. Returns rows written."""
+    rows = block_rows(frame)
+    return bulk_insert(conn, "lead_blocks", BLOCK_COLUMNS, rows) if rows else 0
+
+
+MEMBER_COLUMNS = ["batch_key", "row_id", "account_id", "lead_cluster_id", *ACCOUNT_FIELDS]
+VOTE_COLUMNS = ["account_id", "field", "value", "leads"]
+_VOTES = "_resolve_votes"
+
+
+def _members(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """account_members rows of ``clusters``' leads, their fields taken from ``frame``."""
+    members = account_members(frame, clusters)
+    members = members.merge(frame[["key", "batch_key", "row_id"]], on="key")
+    return members.assign(**{f: None for f in ACCOUNT_FIELDS if f not in members})
+
+
+def write_account_state(
+    conn: Connection, frame: pd.DataFrame, clusters: pd.DataFrame
+) -> pd.DataFrame:
+    """Insert account_members and account_votes for ``clusters``' leads (all of every account
+    they are in; the caller has emptied both tables) and return those accounts' rows."""
+    members = _members(frame, clusters)
+    votes = account_votes(members)
+    _insert(conn, "account_members", members, MEMBER_COLUMNS)
+    _insert(conn, "account_votes", votes, VOTE_COLUMNS)
+    lead_counts = members.groupby("account_id")["lead_cluster_id"].nunique()
+    return accounts_from_votes(votes, lead_counts)
+
+
+def _backfill(conn: Connection) -> None:
+    """A warehouse resolved before migration 0014 has clusters but no blocks and no votes:
+    compute them once from every clustered lead, or the incremental pass would miss neighbours
+    at organizations and count accounts from nothing. (A warehouse where no clustered lead has a
+    block or an account at all repeats this each pass; it is then small.)"""
+    if conn.execute(text("SELECT 1 FROM lead_clusters LIMIT 1")).first() is None:
+        return
+    blocks = conn.execute(text("SELECT 1 FROM lead_blocks LIMIT 1")).first()
+    members = conn.execute(text("SELECT 1 FROM account_members LIMIT 1")).first()
+    if blocks is not None and members is not None:
+        return
+    frame = none_for_missing(
+        pd.read_sql(
+            text(
+                "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain,"
+                " s.company_key, s.company_name, s.country,"
+                " COALESCE(e.industry, s.industry) AS industry,"
+                " COALESCE(e.headcount_bucket, s.headcount_bucket) AS headcount_bucket,"
+                " c.lead_cluster_id, c.account_id"
+                " FROM lead_clusters c JOIN standardized_leads s"
+                " ON s.batch_key = c.batch_key AND s.row_id = c.row_id"
+                f" {_ENRICHED} WHERE s.status = 'ok'"
+            ),
+            conn,
+        )
+    )
+    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
+    for table in ("lead_blocks", "account_members", "account_votes"):
+        conn.execute(text(f"DELETE FROM {table}"))
+    write_blocks(conn, frame)
+    write_account_state(conn, frame, frame)
+
+
+def _upsert_votes(conn: Connection, delta: pd.DataFrame) -> None:
+    """Add ``delta`` (account_id, field, value, leads; negative where leads left) to
+    account_votes: loaded into a temporary table, then merged in one statement."""
+    conn.execute(text(f"DELETE FROM {_VOTES}"))
+    if delta.empty:
+        return
+    _insert(conn, _VOTES, delta, VOTE_COLUMNS)
+    # "WHERE true": SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
+    conn.execute(
+        text(
+            f"INSERT INTO account_votes ({', '.join(VOTE_COLUMNS)})"
+            f" SELECT {', '.join(VOTE_COLUMNS)} FROM {_VOTES} WHERE true"
+            " ON CONFLICT (account_id, field, value)"
+            " DO UPDATE SET leads = account_votes.leads + excluded.leads"
+        )
+    )
+
+
+def _rebuild_accounts(conn: Connection, subset: pd.DataFrame, moved: pd.DataFrame) -> pd.DataFrame:
+    """Apply the moved leads' votes (the new ones in, the ones they gave before out) and rebuild
+    only the accounts whose votes or people changed, from their stored votes: the cost follows
+    the moved leads, not the size of their accounts."""
+    _probe_keys(conn, moved)
+    old = none_for_missing(
+        pd.read_sql(
+            text(
+                f"SELECT {', '.join('m.' + c for c in MEMBER_COLUMNS)}"
+                f" FROM {_PROBE} p CROSS JOIN account_members m"
+                " WHERE p.kind = m.batch_key AND p.value = m.row_id"
+            ),
+            conn,
+        )
+    )
+    _delete_probed(conn, "account_members")
+    new = _members(subset, moved)
+    _insert(conn, "account_members", new, MEMBER_COLUMNS)
+    delta = pd.concat(
+        [account_votes(new), account_votes(old).assign(leads=lambda v: -v["leads"])],
+        ignore_index=True,
+    )
+    delta = delta.groupby(["account_id", "field", "value"], as_index=False)["leads"].sum()
+    delta = delta[delta["leads"] != 0]
+    # An account's people change where a lead joined or left one of its clusters.
+    pairs = set(zip(old["account_id"], old["lead_cluster_id"], strict=True)) ^ set(
+        zip(new["account_id"], new["lead_cluster_id"], strict=True)
+    )
+    touched = set(delta["account_id"]) | {account for account, _cluster in pairs}
+    _upsert_votes(conn, delta)
+    _probe(conn, [("a", a) for a in sorted(touched)])
+    _delete_probed_values(conn, "account_votes", "account_id", "a", also="leads <= 0")
+    votes = pd.read_sql(
+        text(
+            f"SELECT {', '.join('v.' + c for c in VOTE_COLUMNS)}"
+            f" FROM {_PROBE} p CROSS JOIN account_votes v"
+            " WHERE p.kind = 'a' AND v.account_id = p.value"
+        ),
+        conn,
+    )
+    people = pd.read_sql(
+        text(
+            "SELECT m.account_id, COUNT(DISTINCT m.lead_cluster_id) AS n"
+            f" FROM {_PROBE} p CROSS JOIN account_members m"
+            " WHERE p.kind = 'a' AND m.account_id = p.value GROUP BY m.account_id"
+        ),
+        conn,
+    )
+    _delete_probed_values(conn, "deduplicated_accounts", "account_id", "a")
+    # An account left without people has no votes and no row.
+    return accounts_from_votes(votes, people.set_index("account_id")["n"])
+
+
+_EXACT_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ORG_COLUMNS)
 
 
 def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> set[tuple[str, str]]:
     """(batch_key, row_id) of every resolved lead the batch could link to, and of every member of
-    their clusters (and of the clusters the batch's rows were in before, on a re-run)."""
+    their clusters (and of the clusters the batch's rows were in before, on a re-run).
+
+    Could link to = shares an exact key (email, LinkedIn, vendor id, phone; indexed columns of
+    standardized_leads) or one of the batch's organization-and-name blocks (lead_blocks): the
+    matcher compares nothing else, so nothing else is read, however large the organizations."""
     probe = [
         (column, str(v))
-        for column in KEY_COLUMNS
+        for column in _EXACT_COLUMNS
         for v in set(batch[column].dropna().astype(str)) - {""}
     ]
+    probe += [("block", b) for b in sorted(set().union(*name_blocks(batch)))]
     _probe(conn, probe)
     found: set[tuple[str, str]] = set()
-    for column in KEY_COLUMNS:
-        if column in ORG_COLUMNS:
-            continue
+    for column in _EXACT_COLUMNS:
         rows = conn.execute(
             text(
                 f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
@@ -170,25 +391,15 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
             {"kind": column},
         ).all()
         found.update((b, r) for b, r in rows)
-    # At an organization only the leads in one of the batch's name blocks can be compared with
-    # it: read names narrowly, keep those, rather than everybody at every organization touched.
-    wanted = set().union(*name_blocks(batch)) if len(batch) else set()
-    for column in ORG_COLUMNS:
-        at_org = pd.read_sql(
-            text(
-                "SELECT s.batch_key, s.row_id, s.first_name, s.last_name, s.domain, s.company_key"
-                f" FROM {_PROBE} p CROSS JOIN standardized_leads s"
-                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
-            ),
-            conn,
-            params={"kind": column},
+    rows = conn.execute(
+        text(
+            f"SELECT b.batch_key, b.row_id FROM {_PROBE} p CROSS JOIN lead_blocks b"
+            " WHERE p.kind = 'block' AND b.block = p.value"
         )
-        if len(at_org):
-            keep = [bool(blocks & wanted) for blocks in name_blocks(at_org)]
-            hits = at_org[keep]
-            found.update(zip(hits["batch_key"], hits["row_id"], strict=True))
+    ).all()
+    found.update((b, r) for b, r in rows)
     found.update(zip(batch["batch_key"], batch["row_id"], strict=True))
-    _probe(conn, [(b, r) for b, r in found])
+    _probe(conn, sorted(found))
     clusters = conn.execute(
         text(
             f"SELECT DISTINCT c.lead_cluster_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
@@ -211,6 +422,17 @@ def _create_probe(conn: Connection) -> None:
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PROBE} (kind TEXT, value TEXT)"))
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix{_PROBE} ON {_PROBE} (kind, value)"))
     conn.execute(text(f"DELETE FROM {_PROBE}"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_VOTES}"
+            " (account_id TEXT, field TEXT, value TEXT, leads INTEGER)"
+        )
+    )
+
+
+def _drop_temporary(conn: Connection) -> None:
+    for table in (_PROBE, _VOTES):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
 def _unchanged_stats(conn: Connection) -> ResolveStats:
@@ -228,127 +450,179 @@ def _unchanged_stats(conn: Connection) -> ResolveStats:
     )
 
 
+def _insert(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    if len(frame):
+        sqlite = conn.dialect.name == "sqlite"
+        bulk_insert(conn, table, columns, frame_rows(frame, columns, datetimes_as_text=sqlite))
+
+
+# lead_clusters columns compared with what a pass computes: an unchanged row is not rewritten.
+_LINK_COLUMNS = ["lead_cluster_id", "account_id", "link_confidence", "link_rule", "is_survivor"]
+_RESOLVED_TABLES = (
+    "lead_clusters",
+    "lead_survivors",
+    "lead_blocks",
+    "account_members",
+    "account_votes",
+    "deduplicated_accounts",
+)
+
+
+def _stored_links(conn: Connection) -> pd.DataFrame:
+    """The lead_clusters rows of the probed (batch_key, row_id) pairs, keyed like the leads."""
+    frame = pd.read_sql(
+        text(
+            f"SELECT c.batch_key, c.row_id, {', '.join('c.' + c for c in _LINK_COLUMNS)}"
+            f" FROM {_PROBE} p CROSS JOIN lead_clusters c"
+            " WHERE p.kind = c.batch_key AND p.value = c.row_id"
+        ),
+        conn,
+    )
+    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
+    # SQLite stores the flag as 0/1, PostgreSQL as a boolean.
+    frame["is_survivor"] = frame["is_survivor"].astype(bool)
+    return frame.drop(columns=["batch_key", "row_id"])
+
+
+def _differs(old: pd.Series, new: pd.Series) -> np.ndarray:
+    """Element-wise "not the same value", where two missing values (None, NaN) are the same and a
+    missing old value (a row not stored before) differs from any new one."""
+    return np.fromiter(
+        (
+            not (a == b or (_missing(a) and _missing(b)))
+            for a, b in zip(old.tolist(), new.tolist(), strict=True)
+        ),
+        dtype=bool,
+        count=len(new),
+    )
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
     """Resolve the batch's leads against everything already resolved and store clusters,
-    survivors and accounts in one transaction. ``batch_key=None`` re-clusters the whole warehouse.
+    survivors, blocks and accounts in one transaction. ``batch_key=None`` re-clusters the whole
+    warehouse.
 
     Incremental: only the batch, the resolved leads it could link to (found by index lookups in
-    the warehouse) and their whole clusters are read and re-clustered; only their survivors and
-    the accounts they belong to are rewritten. The cost grows with the batch and its
-    neighbourhood, not with the warehouse."""
+    the warehouse) and their whole clusters are read and re-clustered; only the survivors of the
+    clusters whose membership changed and the accounts those rows belong to are rebuilt. The cost
+    grows with the batch and its neighbourhood, not with the warehouse."""
     now = datetime.now(UTC)
+    lap = _Laps(batch_key)
+    full = batch_key is None
     with write_transaction(engine) as conn:
-        sqlite = conn.dialect.name == "sqlite"
         _create_probe(conn)
-        if batch_key is None:
+        if full:
             subset = _leads(conn)
         else:
+            _backfill(conn)
+            lap("backfill")
             batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
             if batch.empty:
                 # A batch without one ok lead (every row rejected) has nothing to resolve; what
                 # was resolved before stays as it is.
-                conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
+                _drop_temporary(conn)
                 return _unchanged_stats(conn)
+            lap("batch")
             neighbours = _neighbour_keys(conn, batch, batch_key)
-            _probe(conn, sorted(neighbours))
-            old = _leads(
-                conn,
-                probed=True,
-            )
-            subset = pd.concat([batch, old], ignore_index=True)
-        result = resolve(subset)
-        fresh = result.clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
+            lap("neighbours")
+            batch_keys = set(zip(batch["batch_key"], batch["row_id"], strict=True))
+            # One read of batch and neighbours (concatenating two frames costs more than it).
+            _probe(conn, sorted(neighbours | batch_keys))
+            subset = _leads(conn, probed=True)
+        # The matcher breaks ties by row position: the same rows in the same order however they
+        # were read, so an incremental pass and a full re-cluster decide alike.
+        subset = subset.sort_values("key", kind="stable").reset_index(drop=True)
+        lap("read")
+        clusters = cluster(subset)
+        lap("cluster")
+        fresh = clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
             updated_at=now
         )
-        # What these rows were before: their old clusters' survivors and their old accounts go.
-        _probe(conn, list(zip(fresh["batch_key"], fresh["row_id"], strict=True)))
-        if batch_key is None:
-            before = pd.DataFrame(columns=["lead_cluster_id", "account_id"])
+        # What these rows were before (cluster, account, link), so only what changed is written.
+        _probe_keys(conn, fresh)
+        if full:
+            before = pd.DataFrame(columns=["key", *_LINK_COLUMNS])
+            for table in _RESOLVED_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
         else:
-            before = pd.read_sql(
-                text(
-                    "SELECT c.lead_cluster_id, c.account_id FROM"
-                    f" {_PROBE} p CROSS JOIN lead_clusters c"
-                    " WHERE p.kind = c.batch_key AND p.value = c.row_id"
-                ),
-                conn,
-            )
-        if batch_key is None:
-            conn.execute(text("DELETE FROM lead_clusters"))
-            conn.execute(text("DELETE FROM lead_survivors"))
-        else:
-            conn.execute(
-                text(
-                    "DELETE FROM lead_clusters WHERE (batch_key, row_id) IN"
-                    f" (SELECT kind, value FROM {_PROBE})"
-                )
-            )
-        golden = survivors(subset, result.clusters).assign(updated_at=now)
-        if batch_key is not None:
-            stale = set(before["lead_cluster_id"].dropna()) | set(golden["lead_cluster_id"])
-            _probe(conn, [("c", c) for c in sorted(stale)])
-            conn.execute(
-                text(
-                    f"DELETE FROM lead_survivors WHERE lead_cluster_id IN (SELECT value FROM {_PROBE})"
-                )
-            )
-        if len(golden):
-            bulk_insert(
-                conn,
-                "lead_survivors",
-                list(golden.columns),
-                frame_rows(golden, list(golden.columns), datetimes_as_text=sqlite),
-            )
-        bulk_insert(
-            conn,
-            "lead_clusters",
-            CLUSTER_COLUMNS,
-            frame_rows(fresh, CLUSTER_COLUMNS, datetimes_as_text=sqlite),
+            before = _stored_links(conn)
+        was = fresh[["key"]].merge(before, on="key", how="left")
+        in_batch = (fresh["batch_key"] == batch_key).to_numpy()
+        # Moved: the batch's rows (their values may be new on a re-run) and rows whose cluster or
+        # account changed; only their clusters' survivors and their accounts can differ.
+        moved_mask = (
+            in_batch
+            | _differs(was["lead_cluster_id"], fresh["lead_cluster_id"])
+            | _differs(was["account_id"], fresh["account_id"])
         )
-        # Accounts: rebuilt for the accounts these rows belong to now or belonged to before, from
-        # all of those accounts' leads (one builder for the asset and the command).
-        if batch_key is None:
-            accounts = build_accounts(subset, result.clusters).assign(updated_at=now)
-            conn.execute(text("DELETE FROM deduplicated_accounts"))
+        rewrite_mask = moved_mask.copy()
+        for column in ("link_confidence", "link_rule", "is_survivor"):
+            rewrite_mask |= _differs(was[column], fresh[column])
+        moved, rewrite = fresh[moved_mask], fresh[rewrite_mask]
+        if not full:
+            _probe_keys(conn, rewrite)
+            _delete_probed(conn, "lead_clusters")
+        _insert(conn, "lead_clusters", rewrite, CLUSTER_COLUMNS)
+        lap("clusters_written")
+
+        # Blocks: the batch's rows and rows clustered for the first time (a lead of a batch not
+        # yet resolved, found by an exact key); everybody on a full re-cluster.
+        if full:
+            write_blocks(conn, subset)
         else:
-            touched = sorted(set(before["account_id"].dropna()) | set(fresh["account_id"].dropna()))
-            _probe(conn, [("a", a) for a in touched])
-            conn.execute(
-                text(
-                    f"DELETE FROM deduplicated_accounts WHERE account_id IN (SELECT value FROM {_PROBE})"
-                )
-            )
-            members = pd.read_sql(
-                text(
-                    "SELECT c.batch_key, c.row_id, c.lead_cluster_id, c.account_id FROM"
-                    f" {_PROBE} p CROSS JOIN lead_clusters c"
-                    " WHERE p.kind = 'a' AND p.value = c.account_id"
-                ),
-                conn,
-            )
-            members["key"] = members["batch_key"] + "|" + members["row_id"]
-            known = subset[subset["key"].isin(members["key"])]
-            missing = members[~members["key"].isin(known["key"])]
-            if len(missing):
-                _probe(conn, list(zip(missing["batch_key"], missing["row_id"], strict=True)))
-                extra = _leads(
-                    conn,
-                    probed=True,
-                )
-                known = pd.concat([known, extra], ignore_index=True)
-            accounts = build_accounts(known, members).assign(updated_at=now)
-        if len(accounts):
-            bulk_insert(
-                conn,
-                "deduplicated_accounts",
-                list(accounts.columns),
-                frame_rows(accounts, list(accounts.columns), datetimes_as_text=sqlite),
-            )
+            first_time = in_batch | was["lead_cluster_id"].isna().to_numpy()
+            needs = subset[subset["key"].isin(fresh.loc[first_time, "key"])]
+            # The batch's own blocks by its key (a range of the primary key); others by probe.
+            conn.execute(text("DELETE FROM lead_blocks WHERE batch_key = :b"), {"b": batch_key})
+            others = needs[needs["batch_key"] != batch_key]
+            if len(others):
+                _probe_keys(conn, others)
+                _delete_probed(conn, "lead_blocks")
+            write_blocks(conn, needs)
+            lap("blocks")
+
+        # Survivors of every cluster a changed row is in now (all its members are in the subset:
+        # whole clusters were read); the golden records of the clusters they left go.
+        # A cluster a moved lead left may live on with its other members: rebuilt as well.
+        left = set(was.loc[moved_mask, "lead_cluster_id"].dropna())
+        rebuilt = set(moved["lead_cluster_id"]) | (left & set(fresh["lead_cluster_id"]))
+        members = fresh[fresh["lead_cluster_id"].isin(rebuilt)]
+        golden = survivors(subset[subset["key"].isin(members["key"])], members).assign(
+            updated_at=now
+        )
+        if not full:
+            stale = sorted(rebuilt | left)
+            _probe(conn, [("c", c) for c in stale])
+            _delete_probed_values(conn, "lead_survivors", "lead_cluster_id", "c")
+        _insert(conn, "lead_survivors", golden, list(golden.columns))
+        lap("survivors")
+
+        # Accounts: from votes kept in the warehouse (one account builder for the asset and the
+        # command: core.matching.resolve.accounts_from_votes).
+        if full:
+            accounts = write_account_state(conn, subset, fresh)
+        else:
+            accounts = _rebuild_accounts(conn, subset, moved)
+        lap("accounts_built")
+        accounts = accounts.assign(updated_at=now)
+        _insert(conn, "deduplicated_accounts", accounts, list(accounts.columns))
+        lap("accounts_written")
+        # One golden record per cluster: counting lead_survivors rows is the number of clusters
+        # without a DISTINCT over every cluster row.
         totals = conn.execute(
-            text("SELECT COUNT(*), COUNT(DISTINCT lead_cluster_id) FROM lead_clusters")
+            text(
+                "SELECT (SELECT COUNT(*) FROM lead_clusters), (SELECT COUNT(*) FROM lead_survivors)"
+            )
         ).one()
         n_accounts = conn.execute(text("SELECT COUNT(*) FROM deduplicated_accounts")).scalar_one()
-        conn.execute(text(f"DROP TABLE IF EXISTS {_PROBE}"))
+        lap("totals")
+        _drop_temporary(conn)
+    lap("commit")
+    lap.done(rows=len(fresh), moved=len(moved), rewritten=len(rewrite))
     mine = fresh[fresh["batch_key"] == batch_key] if batch_key else fresh
     sizes = fresh["lead_cluster_id"].value_counts()
     return ResolveStats(

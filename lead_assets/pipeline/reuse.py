@@ -31,7 +31,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from lead_assets.core import prices as price_table
-from lead_assets.core.matching.resolve import resolve
+from lead_assets.core.matching.resolve import cluster
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import ResponseCache
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows, read_partition
@@ -145,7 +145,8 @@ def match_known_people(
     new = new[[c for c in known.columns if c in new.columns]]
     frame = pd.concat([known[known["batch_key"] != batch_key], new], ignore_index=True)
     subset = neighbourhood(frame, batch_key, _assigned(engine))
-    clusters = resolve(subset).clusters.merge(subset[["key", "batch_key", "row_id"]], on="key")
+    # Clusters only: which people are known is all this needs (no accounts are built).
+    clusters = cluster(subset).merge(subset[["key", "batch_key", "row_id"]], on="key")
     sources = _enriched_sources(engine)
     # Only older batches are sources (keys sort by time), so two batches never wait on each
     # other; a batch not yet in the warehouse (``lead-assets plan`` of a file) is the newest.

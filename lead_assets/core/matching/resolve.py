@@ -235,7 +235,16 @@ def name_blocks(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -
 
 
 def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Resolution:
-    """Cluster every row of ``frame`` (see the module docstring for the columns)."""
+    """Cluster every row of ``frame`` (see the module docstring for the columns) and build the
+    accounts of those clusters."""
+    clusters = cluster(frame, settings)
+    return Resolution(clusters, build_accounts(frame, clusters))
+
+
+def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd.DataFrame:
+    """Cluster every row of ``frame``: key, lead_cluster_id, account_id, link_confidence,
+    link_rule, is_survivor per row. Accounts are left to :func:`build_accounts`, so a caller that
+    rebuilds only some accounts (the incremental asset path) does not pay for all of them."""
     n = len(frame)
     w = settings.comparisons
     keys = _text(frame, "key")
@@ -367,12 +376,11 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
         confidence = round(1 - 2.0 ** (-score), 4)
         uf.union(a, b, confidence, rule, require_same_org=not cross_org)
 
-    # 4. Cluster ids, survivors and accounts.
+    # 4. Cluster ids, survivor flags and each cluster's account id.
     roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
     key_arr = np.array(keys, dtype=object)
-    ids = pd.DataFrame({"root": roots, "key": key_arr}).sort_values(["root", "key"])
-    smallest = ids.drop_duplicates("root").set_index("root")["key"]
-    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
+    cluster_ids, account_of = cluster_labels(roots, keys, orgs)
     completeness = np.zeros(n, dtype=np.int64)
     for f in SURVIVOR_FIELDS:
         completeness += np.array([bool(v) for v in _text(frame, f)], dtype=np.int64)
@@ -382,19 +390,28 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
     survivor_rows = order.drop_duplicates("root")["i"].to_numpy()
     is_survivor = np.zeros(n, dtype=bool)
     is_survivor[survivor_rows] = True
-    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
-    account_of = _cluster_accounts(roots, orgs)
-    clusters = pd.DataFrame(
+    return pd.DataFrame(
         {
             "key": keys,
-            "lead_cluster_id": cluster_id.reindex(roots).to_numpy(),
+            "lead_cluster_id": cluster_ids,
             "account_id": account_of,
             "link_confidence": [uf.rule[i][0] for i in range(n)],
             "link_rule": [uf.rule[i][1] for i in range(n)],
             "is_survivor": is_survivor,
         }
     )
-    return Resolution(clusters, build_accounts(frame, clusters))
+
+
+def cluster_labels(
+    roots: np.ndarray, keys: list[str], orgs: list[str]
+) -> tuple[np.ndarray, list[str | None]]:
+    """Stable ids for a clustering given as one integer label per row (``roots``): each row's
+    cluster id (from the cluster's smallest key, so the same members always get the same id) and
+    account id (see :func:`_cluster_accounts`). ``orgs`` is each row's domain, else company key."""
+    ids = pd.DataFrame({"root": roots, "key": keys}).sort_values(["root", "key"])
+    smallest = ids.drop_duplicates("root").set_index("root")["key"]
+    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    return cluster_id.reindex(roots).to_numpy(), _cluster_accounts(roots, orgs)
 
 
 def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
@@ -495,34 +512,74 @@ ACCOUNT_COLUMNS = [
 ]
 
 
+ACCOUNT_VOTE_COLUMNS = ["account_id", "field", "value", "leads"]
+
+
+def account_votes(members: pd.DataFrame) -> pd.DataFrame:
+    """Per account, field and known value, how many of the account's leads have that value
+    (``leads``). ``members`` has one row per lead: ``account_id`` and the account fields under
+    their output names (name, company_key, domain, industry, headcount_bucket, country).
+
+    Votes add up: the votes of two sets of leads are the sum of each set's votes, so a warehouse
+    can keep them and apply only the votes of the leads a batch moved (see
+    ``pipeline.resolve``)."""
+    parts = []
+    for field in ACCOUNT_FIELDS:
+        if field not in members:
+            continue
+        values = members.loc[_filled(members[field]), ["account_id", field]]
+        counts = values.astype({field: str}).groupby(["account_id", field]).size()
+        parts.append(
+            counts.reset_index(name="leads").rename(columns={field: "value"}).assign(field=field)
+        )
+    if not parts:
+        return pd.DataFrame(columns=ACCOUNT_VOTE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[ACCOUNT_VOTE_COLUMNS]
+
+
+def accounts_from_votes(votes: pd.DataFrame, lead_counts: pd.Series) -> pd.DataFrame:
+    """deduplicated_accounts rows from votes (see :func:`account_votes`) and each account's number
+    of people (``lead_counts``, indexed by account_id; one row per account): each field the value
+    with the most votes, ties to the smallest value."""
+    ids = pd.Index(sorted(lead_counts.index), name="account_id")
+    accounts = pd.DataFrame(index=ids)
+    votes = votes[votes["leads"] > 0]
+    best = votes.sort_values(
+        ["account_id", "field", "leads", "value"], ascending=[True, True, False, True]
+    ).drop_duplicates(["account_id", "field"])
+    for field in ACCOUNT_FIELDS:
+        chosen = best[best["field"] == field].set_index("account_id")["value"]
+        accounts[field] = chosen.reindex(ids)
+    accounts["lead_count"] = lead_counts.reindex(ids).astype(int)
+    accounts["field_sources"] = json.dumps(
+        {"*": "most frequent known value among the account's leads"}
+    )
+    accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
+    return accounts.astype(object).where(accounts.notna(), None)
+
+
+def account_members(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """One row per lead that has an account: key, account_id, lead_cluster_id and the account
+    fields under their output names (what :func:`account_votes` counts)."""
+    data = clusters[["key", "lead_cluster_id", "account_id"]].merge(
+        frame[["key", *[c for c in ACCOUNT_FIELDS.values() if c in frame]]].drop_duplicates("key"),
+        on="key",
+    )
+    data = data[data["account_id"].notna()]
+    return data.rename(columns={column: field for field, column in ACCOUNT_FIELDS.items()})
+
+
 def build_accounts(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     """deduplicated_accounts from leads and their clusters: one row per ``account_id``, each field
     the most frequent known value among the account's leads (ties to the smallest value, so the
     same leads always name an account the same way), ``lead_count`` the number of people.
 
     The one account builder: ``resolve`` (and so ``lead-assets dedupe``) and the
-    ``deduplicated_accounts`` asset both call it. ``frame`` needs ``key`` and any of the source
-    columns; ``clusters`` needs key, lead_cluster_id, account_id."""
-    data = clusters[["key", "lead_cluster_id", "account_id"]].merge(
-        frame[["key", *[c for c in ACCOUNT_FIELDS.values() if c in frame]]].drop_duplicates("key"),
-        on="key",
-    )
-    data = data[data["account_id"].notna()]
-    if data.empty:
+    ``deduplicated_accounts`` asset both come down to :func:`accounts_from_votes` (the asset keeps
+    the votes in the warehouse). ``frame`` needs ``key`` and any of the source columns;
+    ``clusters`` needs key, lead_cluster_id, account_id."""
+    members = account_members(frame, clusters)
+    if members.empty:
         return pd.DataFrame(columns=ACCOUNT_COLUMNS)
-    accounts = pd.DataFrame(index=pd.Index(sorted(data["account_id"].unique()), name="account_id"))
-    for out, column in ACCOUNT_FIELDS.items():
-        if column not in data:
-            accounts[out] = None
-            continue
-        values = data[["account_id", column]][_filled(data[column])].astype({column: str})
-        counts = values.groupby(["account_id", column]).size().reset_index(name="n")
-        counts = counts.sort_values(["account_id", "n", column], ascending=[True, False, True])
-        accounts[out] = counts.drop_duplicates("account_id").set_index("account_id")[column]
-    accounts["lead_count"] = data.groupby("account_id")["lead_cluster_id"].nunique()
-    accounts["field_sources"] = json.dumps(
-        {"*": "most frequent known value among the account's leads"}
-    )
-    accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
-    accounts["lead_count"] = accounts["lead_count"].astype(int)
-    return accounts.astype(object).where(accounts.notna(), None)
+    lead_counts = members.groupby("account_id")["lead_cluster_id"].nunique()
+    return accounts_from_votes(account_votes(members), lead_counts)
