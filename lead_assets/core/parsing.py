@@ -25,8 +25,9 @@ from typing import BinaryIO
 
 from lead_assets.core.headers import has_usable_columns, map_headers
 
-#: What one host can really parse: a file is read, decoded and split into rows in memory (about
-#: 10x its size at peak), so 300 MB (~1.5M typical CRM rows) keeps a parse within a few GiB.
+#: What one host can really take: CSV and JSON Lines stream (memory does not grow with the file),
+#: but a JSON array is one document read whole (about 10x its size at peak), so 300 MB keeps even
+#: that within a few GiB.
 DEFAULT_MAX_BYTES = 300_000_000
 #: A gzip that inflates more than this many times its size is a bomb, not a lead export
 #: (real exports compress 5-20x); checked while inflating, before memory is spent.
