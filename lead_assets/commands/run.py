@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         default=900.0,
-        help="give up waiting for vendor batches after this many seconds",
+        help="give up after this many seconds without progress (no run finished while waiting "
+        "for vendor batches); long files are not cut short, each finished run restarts the clock",
     )
 
 

@@ -95,7 +95,9 @@ def drain(
     """Tick ``sensor_names`` until ``idle_rounds`` consecutive rounds request nothing new.
 
     A round with open remote work (a sensor skipped with a message starting ``waiting:``) waits
-    ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the whole drain.
+    ``poll_seconds`` before the next round; ``timeout_seconds`` bounds the time without progress
+    (no run finished): a 100k-lead file's forty runs are work, not waiting, so the clock starts
+    again after each run, and only a vendor that keeps a batch waiting ends the drain.
     ``should_stop`` (checked between runs) ends the drain at once: SIGTERM or Ctrl-C.
     """
     stopping = should_stop or (lambda: False)
@@ -163,6 +165,7 @@ def drain(
                 if on_run:
                     on_run(job_name, request.partition_key or "", ok)
                 launched_any = True
+                deadline = time.monotonic() + timeout_seconds  # progress: the wait starts again
                 if outcome.interrupted:
                     return outcome
         if launched_any:
