@@ -29,7 +29,7 @@ def make_engine(url: str | None = None) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout=30000")  # first: the WAL switch below may wait
-            cur.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
             # pysqlite opens transactions only before DML, so DDL would autocommit and a failed
@@ -46,6 +46,25 @@ def make_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _switch_to_wal(cur) -> None:  # type: ignore[no-untyped-def]
+    """``PRAGMA journal_mode=WAL``, retried: on a new file, connections opening at the same
+    moment (three migration appliers, a sensor and a run) can get SQLITE_BUSY from the switch
+    itself, which the busy timeout does not cover. The mode is persistent, so once one
+    connection has switched, the others find WAL already set."""
+    import sqlite3
+    import time
+
+    for attempt in range(100):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.05 * (1 + attempt % 4))
+    cur.execute("PRAGMA journal_mode=WAL")
 
 
 @contextmanager
