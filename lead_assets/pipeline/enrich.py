@@ -561,15 +561,42 @@ def buy_items(
         with lock:
             out.answers.update(answers)
 
-    parts = [pending[i : i + group] for i in range(0, len(pending), group)]
-    work = [(p, None) for p in parts] + [(keys, request) for request, keys in resume.items()]
+    lanes = lanes_of_distinct_sizes(pending, group, workers)
+    for i, (request, keys) in enumerate(resume.items()):  # polls of paid jobs: no new charge
+        lanes[i % len(lanes)].append((keys, request))
+
+    def run_lane(lane: list[tuple[list[str], str | None]]) -> None:
+        for part, request in lane:
+            one(part, request)
+
     with ThreadPoolExecutor(workers) as pool:
         try:
-            list(pool.map(lambda item: one(*item), work))
+            list(pool.map(run_lane, lanes))
         except BaseException:
             # Interrupted (SIGTERM, Ctrl-C) or refused: queued groups must not start buying.
             stop.set()
             raise
+    return out
+
+
+def lanes_of_distinct_sizes(
+    keys: Sequence[str], group: int, lanes: int
+) -> list[list[tuple[list[str], str | None]]]:
+    """Split ``keys`` into groups for ``lanes`` sequential workers, lane ``k`` taking groups of
+    ``group - k`` items (deterministic: the same keys give the same groups).
+
+    Why: a run's calls in flight at once then differ in size, so at a per-item price each one's
+    charge has its own amount on the vendor's books. If the run is killed, reconciliation can
+    tell which open call was billed instead of finding two twins of one kind and price, one of
+    which would have to go unanswered (buying it again could pay twice)."""
+    sizes = [max(group - k, 1) for k in range(max(lanes, 1))]
+    out: list[list[tuple[list[str], str | None]]] = [[] for _ in sizes]
+    start = i = 0
+    while start < len(keys):
+        lane = i % len(sizes)
+        out[lane].append((list(keys[start : start + sizes[lane]]), None))
+        start += sizes[lane]
+        i += 1
     return out
 
 

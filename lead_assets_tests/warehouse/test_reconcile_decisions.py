@@ -145,6 +145,20 @@ def test_a_settled_call_takes_the_charge_inside_its_own_interval() -> None:
     assert set(by_id) == {"o1", "o2"}
 
 
+def test_calls_of_different_sizes_are_told_apart_by_their_amounts() -> None:
+    """A run's concurrent validation calls differ in size (``lanes_of_distinct_sizes``), so a
+    killed run's open calls are no twins: the charge settles the call of its own amount and the
+    other is released with its items freed, to be bought again (the clean run's total)."""
+    billed = entry("o50", state="reserved", estimate=50 * 0.005, took=0.2)
+    unbilled = entry("o49", state="reserved", estimate=49 * 0.005, at=0.1, took=0.2)
+    got = decide_generect(
+        [billed, unbilled], [charge("c", amount=0.25, at=0.15)], now=T0 + GRACE * 2, grace=GRACE
+    )
+    by_id = {d.entry_id: d for d in got}
+    assert by_id["o50"].action == "settle" and by_id["o50"].evidence["transaction_id"] == "c"
+    assert by_id["o49"].action == "release" and "items" not in by_id["o49"].evidence
+
+
 def test_settle_evidence_names_the_transaction() -> None:
     (decision,) = decide_generect([entry("u")], [charge("c")], now=T0 + GRACE * 2, grace=GRACE)
     assert (
