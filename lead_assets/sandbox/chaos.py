@@ -383,3 +383,97 @@ def during_collect(state: Path) -> Callable[[float], bool]:
         return bool(rows) and rows[0][0] > 0
 
     return ready
+
+
+@dataclass
+class DaemonKill:
+    """What :func:`daemon_kill` saw: the killed worker, whether every batch was exported, the
+    batches' (key, resumes, enrich round, state), the sandbox's books and the invariants broken."""
+
+    killed_pid: int | None
+    exported: bool
+    seconds: float
+    batches: list[tuple]
+    books: Books
+    problems: list[str]
+
+
+def daemon_kill(
+    workdir: Path,
+    *,
+    rows: int = 300,
+    fault_rate: float = 0.1,
+    timeout_s: float = 900,
+    log: Callable[[str], None] = lambda line: None,
+) -> DaemonKill:
+    """A killed run worker under the real ``dagster-daemon`` (the project's instance config and
+    workspace): a lead file is dropped into the landing folder, the run worker enriching it is
+    SIGKILLed after a few paid Generect calls (its pid read from its lease), and the daemon's
+    sensors alone must bring the batch to an export. Returns the outcome and the invariants
+    checked against the sandbox's books."""
+    root = Path(__file__).resolve().parents[2]
+    state = workdir / "state"
+    leads = write_lead_file(workdir / "leads.csv", rows, seed=77)
+    query = warehouse_state(state)
+    with sandbox_process(fault_rate=fault_rate, seed=5) as sandbox:
+        env = pipeline_environment(sandbox, state)
+        env["DAGSTER_HOME"] = str(state / "dagster_home")
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from lead_assets.instance import ensure_dagster_home as e; e()",
+            ],
+            env=env,
+            check=True,
+        )
+        started = time.monotonic()
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+            env=env,
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        killed_pid: int | None = None
+        exported = False
+        try:
+            landing = state / "landing"
+            landing.mkdir(parents=True, exist_ok=True)
+            (landing / leads.name).write_bytes(leads.read_bytes())
+            (landing / (leads.name + ".done")).write_text("")
+            kill = during_generect(state, paid_calls=3)
+            while time.monotonic() - started < timeout_s:
+                elapsed = time.monotonic() - started
+                if killed_pid is None and kill(elapsed):
+                    workers = query(
+                        "SELECT l.pid FROM run_leases l JOIN lead_batches b ON b.batch_key ="
+                        " l.batch_key WHERE b.state = 'enriching' ORDER BY l.started_at DESC"
+                    )
+                    if workers:
+                        killed_pid = int(workers[0][0])
+                        os.kill(killed_pid, signal.SIGKILL)
+                        log(f"{elapsed:6.1f}s SIGKILL run worker pid {killed_pid}")
+                if killed_pid:
+                    (done,) = query(
+                        "SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM batch_exports e"
+                        " WHERE e.batch_key = b.batch_key) THEN 1 ELSE 0 END) FROM lead_batches b"
+                    )
+                    if done[0] and done[0] == done[1]:
+                        exported = True
+                        log(f"{elapsed:6.1f}s every batch exported")
+                        break
+                time.sleep(1)
+            else:
+                log(f"timed out after {timeout_s:.0f} s")
+            batches = query("SELECT batch_key, resumes, enrich_round, state FROM lead_batches")
+            books = sandbox.books()
+            problems = violations(state, books, rows)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+    return DaemonKill(killed_pid, exported, time.monotonic() - started, batches, books, problems)
