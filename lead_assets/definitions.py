@@ -13,6 +13,7 @@ import dagster as dg
 from lead_assets.asset_specs import with_ui_attributes
 from lead_assets.assets import enrichment, ingestion, prospecting, qualification, resolution
 from lead_assets.assets.landing import landing_files
+from lead_assets.assets.operations import free_assets_automation_sensor, operations_report
 from lead_assets.assets.vendor_state import VENDOR_STATE_ASSETS
 from lead_assets.checks import ASSET_CHECKS
 from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
@@ -57,6 +58,7 @@ def build_definitions() -> dg.Definitions:
             *with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
             *VENDOR_STATE_ASSETS,
             landing_files,
+            operations_report,
         ],
         asset_checks=[*dg.load_asset_checks_from_modules(ASSET_MODULES), *ASSET_CHECKS],
         jobs=[
@@ -76,6 +78,7 @@ def build_definitions() -> dg.Definitions:
             generect_counts_sensor,
             run_failure_alert_sensor,
             ops_alert_sensor,
+            free_assets_automation_sensor,
         ],
         resources={
             "warehouse": _warehouse(),

@@ -7,7 +7,9 @@
 | ``icp_daily_pull_<profile>`` | 0 6 * * * | stopped | the Generect counts check and paid pull for one ICP profile (spends: off until an operator turns it on) |
 
 Schedules rather than ``AutomationCondition``: maintenance is an op job, and an ICP pull spends,
-so it must never start by itself on an "upstream changed" condition.
+so it must never start by itself on an "upstream changed" condition. The one free asset that
+refreshes on a clock, ``operations_report``, uses ``AutomationCondition.on_cron`` instead
+(``lead_assets/assets/operations.py``).
 """
 
 import dagster as dg
