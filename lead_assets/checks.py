@@ -27,6 +27,7 @@ from lead_assets.core.quality import Thresholds, Verdict
 from lead_assets.pipeline import quality
 from lead_assets.pipeline.batch_registry import block_batch
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.settings import check_thresholds
 
 Judge = Callable[[dg.AssetCheckExecutionContext, Engine, str, Thresholds], Verdict]
 
@@ -48,7 +49,7 @@ def _check(asset: str, name: str, description: str, judge: Judge, *, blocking: b
     def _the_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        verdict = judge(context, warehouse.engine(), context.partition_key, Thresholds.from_env())
+        verdict = judge(context, warehouse.engine(), context.partition_key, check_thresholds())
         if not verdict.passed:
             context.log.warning(
                 f"{asset}.{name} failed for {context.partition_key}: {verdict.sentence}"

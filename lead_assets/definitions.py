@@ -17,7 +17,7 @@ from lead_assets.assets.operations import free_assets_automation_sensor, operati
 from lead_assets.assets.vendor_state import VENDOR_STATE_ASSETS
 from lead_assets.checks import ASSET_CHECKS
 from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
-from lead_assets.distributed.pools import generect_slots, step_share
+from lead_assets.distributed.pools import step_share
 from lead_assets.jobs import collect_job, enrich_job, ingest_job, prospect_job
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
@@ -28,6 +28,7 @@ from lead_assets.sensors.credits import credits_sensor
 from lead_assets.sensors.file_drop import file_drop_sensor
 from lead_assets.sensors.generect_counts import generect_counts_sensor
 from lead_assets.sensors.leedrush_status import leedrush_status_sensor
+from lead_assets.settings import generect_slots
 
 ASSET_MODULES = [ingestion, prospecting, enrichment, resolution, qualification]
 

@@ -172,6 +172,36 @@ def output_freshness_hours() -> float:
     return float(_number_env("LEAD_ASSETS_OUTPUT_FRESHNESS_HOURS", 48.0, "a number of hours") or 48)
 
 
+# -- deployment and checks -------------------------------------------------------------------
+GENERECT_SLOTS_ENV = "LEAD_ASSETS_GENERECT_SLOTS"
+
+
+def generect_slots() -> int:
+    """Generect steps allowed at once across the deployment (``LEAD_ASSETS_GENERECT_SLOTS``,
+    default 1); each step's client gets that share of the account's parallel caps."""
+    slots = _int_env(GENERECT_SLOTS_ENV, 1)
+    if slots < 1:
+        raise SettingError(f"{GENERECT_SLOTS_ENV} must be at least 1, got {slots}")
+    return slots
+
+
+def check_thresholds():  # type: ignore[no-untyped-def]
+    """The asset checks' limits (``core.quality.Thresholds``), each overridden by
+    ``LEAD_ASSETS_CHECK_<NAME>`` when set (a whole-number limit takes a whole number)."""
+    from lead_assets.core.quality import Thresholds
+
+    overrides: dict[str, float] = {}
+    for name, default in Thresholds.defaults().items():
+        var = f"LEAD_ASSETS_CHECK_{name.upper()}"
+        if not (os.environ.get(var) or "").strip():
+            continue
+        if isinstance(default, int):
+            overrides[name] = _int_env(var, default)
+        else:
+            overrides[name] = float(_number_env(var, default) or 0.0)
+    return Thresholds.with_overrides(overrides)
+
+
 # -- configuration files ---------------------------------------------------------------------
 def scoring_config_path() -> str:
     """``LEAD_ASSETS_SCORING_CONFIG`` or the bundled ``config/scoring.yaml``."""

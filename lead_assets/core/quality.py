@@ -8,7 +8,7 @@ person can act on, never with a bare boolean.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from statistics import fmean
 
@@ -20,7 +20,7 @@ UNDELIVERABLE = frozenset({"invalid", "disposable", "do_not_mail"})
 class Thresholds:
     """Limits of every check. Defaults are chosen so the sandbox's realistic data passes with a
     wide margin (about 12 % invalid emails, 5-20 % rejected rows) while a broken batch fails;
-    each can be overridden by ``LEAD_ASSETS_CHECK_<NAME>`` (upper case)."""
+    each can be overridden by ``LEAD_ASSETS_CHECK_<NAME>`` (upper case; read in ``settings``)."""
 
     max_rejected_share: float = 0.5
     max_undeliverable_share: float = 0.35
@@ -34,20 +34,18 @@ class Thresholds:
     drift_min_history: int = 3
 
     @classmethod
-    def from_env(cls) -> Thresholds:
-        """Defaults overridden by ``LEAD_ASSETS_CHECK_*`` variables (clear error when malformed)."""
-        values = {}
-        for name, default in asdict(cls()).items():
-            raw = os.environ.get(f"LEAD_ASSETS_CHECK_{name.upper()}")
-            if raw is None or raw == "":
-                continue
-            try:
-                values[name] = type(default)(raw)
-            except ValueError:
-                raise ValueError(
-                    f"LEAD_ASSETS_CHECK_{name.upper()} must be a number, got {raw!r}"
-                ) from None
-        return cls(**values)
+    def with_overrides(cls, overrides: Mapping[str, float]) -> Thresholds:
+        """The defaults with some limits replaced (``settings.check_limits`` reads them from
+        ``LEAD_ASSETS_CHECK_*``); an unknown name is an error, not silently ignored."""
+        unknown = set(overrides) - set(asdict(cls()))
+        if unknown:
+            raise ValueError(f"unknown check limits: {', '.join(sorted(unknown))}")
+        return cls(**overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def defaults(cls) -> dict[str, float]:
+        """Every limit's name and default value."""
+        return asdict(cls())
 
 
 @dataclass(frozen=True)

@@ -20,26 +20,13 @@ many workers at once, so the account-wide caps are divided explicitly:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from lead_assets.clients.generect import DEFAULT_CONCURRENCY
+from lead_assets.settings import GENERECT_SLOTS_ENV, generect_slots
 
-GENERECT_SLOTS_ENV = "LEAD_ASSETS_GENERECT_SLOTS"
 #: Operations every step needs at least one request of; "uncapped" (counts) is not divided.
 UNDIVIDED = ("uncapped",)
-
-
-def generect_slots() -> int:
-    """Generect steps allowed at once across the deployment (``LEAD_ASSETS_GENERECT_SLOTS``)."""
-    raw = os.environ.get(GENERECT_SLOTS_ENV) or "1"
-    try:
-        slots = int(raw)
-    except ValueError:
-        raise ValueError(f"{GENERECT_SLOTS_ENV} must be a whole number, got {raw!r}") from None
-    if slots < 1:
-        raise ValueError(f"{GENERECT_SLOTS_ENV} must be at least 1, got {slots}")
-    return slots
 
 
 def step_share(slots: int, budget: Mapping[str, int] = DEFAULT_CONCURRENCY) -> dict[str, int]:

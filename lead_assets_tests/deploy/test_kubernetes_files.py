@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from lead_assets.distributed.limiter import LIMITER_REDIS_ENV
-from lead_assets.distributed.pools import GENERECT_SLOTS_ENV
 from lead_assets.distributed.settings import BROKER_ENV, EXECUTOR_ENV, EXECUTORS
-from lead_assets.settings import ENV_VARS, PROJECT_ROOT
+from lead_assets.settings import ENV_VARS, GENERECT_SLOTS_ENV, PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 KNOWN_ENV = {v.name for v in ENV_VARS} | {

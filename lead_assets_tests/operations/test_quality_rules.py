@@ -55,8 +55,16 @@ def test_score_drift_needs_history() -> None:
 
 
 def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lead_assets.settings import SettingError, check_thresholds
+
     monkeypatch.setenv("LEAD_ASSETS_CHECK_MAX_UNDELIVERABLE_SHARE", "0.1")
-    assert Thresholds.from_env().max_undeliverable_share == 0.1
+    monkeypatch.setenv("LEAD_ASSETS_CHECK_MAX_CLUSTER_SIZE", "40")
+    monkeypatch.setenv("LEAD_ASSETS_CHECK_MAX_SCORE_DRIFT", " ")  # blank: the default
+    limits = check_thresholds()
+    assert (limits.max_undeliverable_share, limits.max_cluster_size) == (0.1, 40)
+    assert limits.max_score_drift == Thresholds().max_score_drift
     monkeypatch.setenv("LEAD_ASSETS_CHECK_MAX_CLUSTER_SIZE", "lots")
-    with pytest.raises(ValueError, match="LEAD_ASSETS_CHECK_MAX_CLUSTER_SIZE must be a number"):
-        Thresholds.from_env()
+    with pytest.raises(SettingError, match="LEAD_ASSETS_CHECK_MAX_CLUSTER_SIZE must be a whole"):
+        check_thresholds()
+    with pytest.raises(ValueError, match="unknown check limits: max_typos"):
+        Thresholds.with_overrides({"max_typos": 1})
