@@ -202,6 +202,21 @@ def check_thresholds():  # type: ignore[no-untyped-def]
     return Thresholds.with_overrides(overrides)
 
 
+def demo_pg_url() -> str | None:
+    """``LEAD_ASSETS_DEMO_PG_URL``: the PostgreSQL server ``make demo-distributed`` uses (unset:
+    a throwaway cluster of its own)."""
+    return (os.environ.get("LEAD_ASSETS_DEMO_PG_URL") or "").strip() or None
+
+
+def demo_broker() -> str:
+    """``LEAD_ASSETS_DEMO_BROKER``: ``rabbitmq`` (default) or ``redis``, the distributed demo's
+    Celery broker."""
+    kind = (os.environ.get("LEAD_ASSETS_DEMO_BROKER") or "rabbitmq").strip().lower()
+    if kind not in ("rabbitmq", "redis"):
+        raise SettingError(f"LEAD_ASSETS_DEMO_BROKER must be rabbitmq or redis, got {kind!r}")
+    return kind
+
+
 # -- configuration files ---------------------------------------------------------------------
 def scoring_config_path() -> str:
     """``LEAD_ASSETS_SCORING_CONFIG`` or the bundled ``config/scoring.yaml``."""

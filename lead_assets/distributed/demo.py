@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from lead_assets.distributed.local import broker_namespace, distributed_environment, local_workers
 from lead_assets.instance import PRODUCTION_CONFIG
-from lead_assets.settings import PROJECT_ROOT
+from lead_assets.settings import PROJECT_ROOT, demo_broker, demo_pg_url
 
 WORKERS = ["w1", "w2"]
 
@@ -33,7 +33,7 @@ WORKERS = ["w1", "w2"]
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL server URL: ``LEAD_ASSETS_DEMO_PG_URL`` or a throwaway cluster."""
-    configured = os.environ.get("LEAD_ASSETS_DEMO_PG_URL")
+    configured = demo_pg_url()
     if configured:
         yield configured
         return
@@ -81,7 +81,7 @@ def main() -> int:
     for var in ("LEAD_ASSETS_LANDING_DIR", "LEAD_ASSETS_OUTBOX_DIR"):
         os.environ.pop(var, None)
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    broker_kind = os.environ.get("LEAD_ASSETS_DEMO_BROKER", "rabbitmq")
+    broker_kind = demo_broker()
     with ExitStack() as stack:
         server = stack.enter_context(postgres_server())
         warehouse_url = stack.enter_context(own_database(server, "lead_assets_demo_wh"))
