@@ -117,7 +117,7 @@ def landing_sensor_result(
 @dg.sensor(
     job=ingest_job,
     # A tick is a directory listing and a few warehouse reads: cheap enough to run often.
-    minimum_interval_seconds=10,
+    minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Watches LEAD_ASSETS_LANDING_DIR. A file is taken once it is complete (unchanged across two "

@@ -28,7 +28,7 @@ if not os.environ.get("LEAD_ASSETS_E2E"):
 
 RUNS_QUERY = """
 query Runs { runsOrError(limit: 200) { __typename ... on Runs { results {
-  runId jobName status tags { key value } } } } }
+  runId jobName status creationTime startTime endTime tags { key value } } } } }
 """
 LOCATION_QUERY = """
 query Loc { workspaceOrError { __typename ... on Workspace { locationEntries {
@@ -211,6 +211,17 @@ def _batch_run(runs: list[dict], job: str, stem: str, statuses: set[str]) -> dic
     return None
 
 
+def print_timeline(runs: list[dict], stem: str, dropped_at: float) -> None:
+    """Where drop-to-export goes: each run of the batch, queued / started / ended, in seconds
+    after the drop (the gaps before a run is created are sensor ticks; created to started is
+    the run queue and the run worker's start-up)."""
+    mine = [r for r in runs if f"-{stem}-" in r["tags"].get("dagster/partition", "")]
+    for run in sorted(mine, key=lambda r: r["creationTime"]):
+        marks = [run["creationTime"], run["startTime"], run["endTime"]]
+        shown = " / ".join("-" if m is None else f"{m - dropped_at:5.1f}" for m in marks)
+        print(f"  {run['jobName']:<12} created / started / ended: {shown} s", file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
 def processed(live: LiveDagster, tmp_path_factory: pytest.TempPathFactory) -> Processed:
     """Drop a clean file and a 60 %-undeliverable one; wait (bounded) for the daemon to carry
@@ -227,6 +238,7 @@ def processed(live: LiveDagster, tmp_path_factory: pytest.TempPathFactory) -> Pr
     )
     elapsed = time.monotonic() - t0
     print(f"\ndrop-to-export through the real daemon: {elapsed:.1f} s", file=sys.stderr)
+    print_timeline(live.runs(), "e2egood", time.time() - elapsed)
     assert done["status"] == "SUCCESS", done
     live.drop(undeliverable_file(src / "e2ebad.csv", 60, 0.6))
     failed = live.wait_for(
