@@ -155,6 +155,48 @@ def throughput_round(
         shutil.rmtree(root, ignore_errors=True)
 
 
+class PoolSampler:
+    """Samples Dagster's pool tables every ``every`` seconds while in a ``with`` block: per pool,
+    the steps waiting for a slot and the slots claimed, so the report can say how long steps
+    waited and whether any waited while a slot was free (the account had headroom)."""
+
+    def __init__(self, instance: dg.DagsterInstance, pools: list[str], every: float = 0.2):
+        self.instance, self.pools, self.every = instance, pools, every
+        self.samples: dict[str, list[tuple[int, int, int]]] = {p: [] for p in pools}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pool in self.pools:
+                info = self.instance.event_log_storage.get_concurrency_info(pool)
+                self.samples[pool].append(
+                    (info.pending_step_count, info.active_slot_count, info.slot_count)
+                )
+            time.sleep(self.every)
+
+    def __enter__(self) -> PoolSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def line(self, pool: str) -> str:
+        """One line: slots, longest queue, seconds with steps waiting, and of those the seconds
+        with a slot free (waiting while the pool had headroom)."""
+        rows = self.samples[pool]
+        waiting = [r for r in rows if r[0] > 0]
+        free = [r for r in waiting if r[1] < r[2]]
+        slots = max((r[2] for r in rows), default=0)
+        return (
+            f"pool {pool} ({slots} slot(s)): longest queue {max((r[0] for r in rows), default=0)} "
+            f"step(s); steps waiting {len(waiting) * self.every:.1f} s, of which "
+            f"{len(free) * self.every:.1f} s with a slot free"
+        )
+
+
 def paid_round(server: str, broker: str, files: list[Path]) -> None:
     """Two workers, the vendor sandbox, the paid path, then the resolution queue."""
     from lead_assets.definitions import build_definitions
@@ -179,13 +221,14 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
                 keys = register(instance, files)
                 defs = build_definitions()
                 start = time.perf_counter()
-                done = drain(
-                    defs,
-                    instance,
-                    ["file_drop_sensor", "credits_sensor", "leedrush_status_sensor"],
-                    poll_seconds=0.5,
-                    timeout_seconds=1800,
-                )
+                with PoolSampler(instance, ["generect", "leedrush"]) as pools:
+                    done = drain(
+                        defs,
+                        instance,
+                        ["file_drop_sensor", "credits_sensor", "leedrush_status_sensor"],
+                        poll_seconds=0.5,
+                        timeout_seconds=1800,
+                    )
                 elapsed = time.perf_counter() - start
                 failed = [r for r in done.runs if not r[2]]
                 print(
@@ -206,6 +249,8 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
                     f"Leedrush: {lstats['requests']} requests, {lstats['rate_limited']} x 429 "
                     f"(plan starter: 60/min, 5 concurrent batches)"
                 )
+                print(pools.line("generect"))
+                print(pools.line("leedrush"))
                 resolution_queue(instance, keys)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -213,24 +258,9 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
 
 def resolution_queue(instance: dg.DagsterInstance, keys: list[str]) -> None:
     """Every batch's collect_job at once; sample the steps waiting for entity_resolution."""
-    longest, samples, stop = 0, [], threading.Event()
-
-    def sample() -> None:
-        nonlocal longest
-        while not stop.is_set():
-            info = instance.event_log_storage.get_concurrency_info("entity_resolution")
-            longest = max(longest, info.pending_step_count)
-            samples.append(info.pending_step_count)
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
     start = time.perf_counter()
-    try:
+    with PoolSampler(instance, ["entity_resolution"]) as pools:
         ok = run_all(instance, "collect_job", keys, len(keys))
-    finally:
-        stop.set()
-        sampler.join()
     elapsed = time.perf_counter() - start
     held = []
     for run in instance.get_runs(filters=dg.RunsFilter(job_name="collect_job")):
@@ -239,8 +269,7 @@ def resolution_queue(instance: dg.DagsterInstance, keys: list[str]) -> None:
     mean_held = sum(held) / len(held) if held else float("nan")
     print(
         f"entity resolution: {len(keys)} collect runs at once ({ok.count(False)} failed) in "
-        f"{elapsed:.0f} s; longest queue {longest} step(s) waiting for the slot "
-        f"(mean {sum(samples) / max(len(samples), 1):.1f}); deduplicated_accounts held it "
+        f"{elapsed:.0f} s; {pools.line('entity_resolution')}; deduplicated_accounts held the slot "
         f"{mean_held:.1f} s on average over {len(held)} runs"
     )
 
