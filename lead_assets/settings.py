@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lead_assets.core.quality import Thresholds
+
 #: The project root (the folder holding ``pyproject.toml``) when running from a checkout.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,20 +187,16 @@ def generect_slots() -> int:
     return slots
 
 
-def check_thresholds():  # type: ignore[no-untyped-def]
-    """The asset checks' limits (``core.quality.Thresholds``), each overridden by
-    ``LEAD_ASSETS_CHECK_<NAME>`` when set (a whole-number limit takes a whole number)."""
-    from lead_assets.core.quality import Thresholds
-
+def check_thresholds() -> Thresholds:
+    """The asset checks' limits, each overridden by ``LEAD_ASSETS_CHECK_<NAME>`` when set (a
+    whole-number limit takes a whole number; blank means the default)."""
     overrides: dict[str, float] = {}
     for name, default in Thresholds.defaults().items():
         var = f"LEAD_ASSETS_CHECK_{name.upper()}"
-        if not (os.environ.get(var) or "").strip():
-            continue
         if isinstance(default, int):
             overrides[name] = _int_env(var, default)
         else:
-            overrides[name] = float(_number_env(var, default) or 0.0)
+            overrides[name] = float(_number_env(var, default))  # type: ignore[arg-type]
     return Thresholds.with_overrides(overrides)
 
 

@@ -35,7 +35,7 @@ class Thresholds:
 
     @classmethod
     def with_overrides(cls, overrides: Mapping[str, float]) -> Thresholds:
-        """The defaults with some limits replaced (``settings.check_limits`` reads them from
+        """The defaults with some limits replaced (``settings.check_thresholds`` reads them from
         ``LEAD_ASSETS_CHECK_*``); an unknown name is an error, not silently ignored."""
         unknown = set(overrides) - set(asdict(cls()))
         if unknown:

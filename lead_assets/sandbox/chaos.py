@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lead_assets.sandbox.server import free_port
+from lead_assets.settings import PROJECT_ROOT
 
 GENERECT_KEY = "test_sandbox"
 LEEDRUSH_LOGIN = ("demo@example.com", "demo-password")
@@ -411,7 +412,6 @@ def daemon_kill(
     SIGKILLed after a few paid Generect calls (its pid read from its lease), and the daemon's
     sensors alone must bring the batch to an export. Returns the outcome and the invariants
     checked against the sandbox's books."""
-    root = Path(__file__).resolve().parents[2]
     state = workdir / "state"
     leads = write_lead_file(workdir / "leads.csv", rows, seed=77)
     query = warehouse_state(state)
@@ -431,7 +431,7 @@ def daemon_kill(
         daemon = subprocess.Popen(
             [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
             env=env,
-            cwd=root,
+            cwd=PROJECT_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
