@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 HELP = "Standardize and cluster a lead file; write every input row with lead_cluster_id and account_id."
@@ -21,15 +22,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, standardize, resolve, write."""
-    import json
-
     import pandas as pd
 
     from lead_assets.core.exports import neutralize_frame
     from lead_assets.core.matching.resolve import resolve
     from lead_assets.core.parsing import FileRejected, parse_file
-    from lead_assets.core.standardize import standardize_rows
-    from lead_assets.pipeline.ingest import raw_frame_to_canonical
+    from lead_assets.core.standardize import standardize_large
+    from lead_assets.pipeline.ingest import flatten_record, frame_to_canonical
+
+    started = time.perf_counter()
+
+    def stage(what: str) -> None:
+        # Long files take minutes: each stage is reported on stderr as it ends (stdout keeps the
+        # one summary line).
+        print(f"  {what} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
 
     try:
         parsed = parse_file(args.input)
@@ -39,25 +45,34 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
         return 2
-    raw = pd.DataFrame(
-        {
-            "row_id": [str(i) for i in range(len(parsed.rows))],
-            "raw_json": [json.dumps(r.values, default=str) for r in parsed.rows],
-            "parse_error": [r.parse_error for r in parsed.rows],
-            "source": "file",
-        }
-    )
-    std = standardize_rows(raw_frame_to_canonical(raw), source="file").frame
-    std["key"] = std["row_id"]
-    resolution = resolve(std[std["status"] == "ok"])
-    ids = resolution.clusters.set_index("key")
-    out = pd.DataFrame(
+    stage(f"read {len(parsed.rows):,} rows")
+    # The file's own columns are the output's; the parser's bookkeeping keys (_raw, _extra) are not.
+    out = pd.DataFrame.from_records(
         [{k: v for k, v in r.values.items() if not k.startswith("_")} for r in parsed.rows]
     )
-    out["lead_cluster_id"] = std["row_id"].map(ids["lead_cluster_id"]).tolist()
-    out["account_id"] = std["row_id"].map(ids["account_id"]).tolist()
+    errors = [r.parse_error for r in parsed.rows]
+    nested = any(isinstance(v, dict) for r in parsed.rows[:1000] for v in r.values.values())
+    fields = (
+        pd.DataFrame.from_records([flatten_record(r.values) for r in parsed.rows])
+        if nested
+        else out
+    )
+    del parsed  # a million parsed rows are ~1 GiB: the frames hold everything from here on
+    row_ids = [str(i) for i in range(len(out))]
+    canonical = frame_to_canonical(fields, row_ids=row_ids, parse_errors=errors, sources="file")
+    del fields
+    std = standardize_large(canonical, source="file").frame
+    del canonical
+    stage(f"standardized, {int((std['status'] == 'ok').sum()):,} usable")
+    std["key"] = std["row_id"]
+    resolution = resolve(std[std["status"] == "ok"])
+    stage("resolved")
+    ids = resolution.clusters.set_index("key")
+    out["lead_cluster_id"] = std["row_id"].map(ids["lead_cluster_id"]).to_numpy()
+    out["account_id"] = std["row_id"].map(ids["account_id"]).to_numpy()
     # The output is opened in spreadsheets: cells that would run as formulas are neutralized.
     neutralize_frame(out).to_csv(args.output, index=False)
+    stage("written")
     clusters = out["lead_cluster_id"].nunique()
     print(
         f"{len(out)} rows -> {clusters} people, {out['account_id'].nunique()} accounts; "

@@ -123,14 +123,14 @@ def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = Non
     )
 
 
-def _flatten(record: dict, prefix: str = "") -> dict:
+def flatten_record(record: dict, prefix: str = "") -> dict:
     """Nested JSON exports (Apollo's ``organization``, Generect's ``company``) become dotted keys
     such as ``organization.name``, which the header aliases know."""
     out: dict = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
+            out.update(flatten_record(value, name + "."))
         else:
             out[name] = value
     return out
@@ -138,28 +138,40 @@ def _flatten(record: dict, prefix: str = "") -> dict:
 
 def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
     """Decode ``raw_json`` and rename each file's headers to canonical lead fields."""
+    records = [flatten_record(json.loads(v)) for v in raw["raw_json"]]
+    return frame_to_canonical(
+        pd.DataFrame.from_records(records, columns=_headers_in_order(records)),
+        row_ids=raw["row_id"].to_numpy(),
+        parse_errors=raw["parse_error"].to_numpy(),
+        sources=raw["source"].to_numpy(),
+    )
+
+
+def _headers_in_order(records: list[dict]) -> list[str]:
+    """Every key of the records, in the order first seen."""
+    return list(dict.fromkeys(key for record in records for key in record))
+
+
+def frame_to_canonical(
+    frame: pd.DataFrame, *, row_ids: object, parse_errors: object, sources: object
+) -> pd.DataFrame:
+    """A file's rows (its own headers, nested keys dotted) as canonical lead fields plus
+    ``row_id``, ``parse_error`` and ``source``. Shared by the ingest path and ``lead-assets
+    dedupe``, so both read a file's headers the same way."""
     from lead_assets.core.headers import map_headers
     from lead_assets.core.missing import none_for_missing
 
-    records = [_flatten(json.loads(v)) for v in raw["raw_json"]]
-    headers: list[str] = []
-    seen: set[str] = set()
-    for record in records:
-        for key in record:
-            if key not in seen:
-                seen.add(key)
-                headers.append(key)
-    mapping = map_headers(headers)
-    canonical = pd.DataFrame.from_records(records, columns=headers).rename(columns=mapping)
+    mapping = map_headers([str(c) for c in frame.columns])
+    canonical = frame.rename(columns=mapping)
     # Two source headers can map to one field (e.g. "Email" and "Work Email"): keep the first
     # non-empty value in header order.
     if canonical.columns.duplicated().any():
         canonical = canonical.T.groupby(level=0, sort=False).first().T
-    keep = [c for c in canonical.columns if c in set(mapping.values())]
-    canonical = canonical[keep]
-    canonical.insert(0, "row_id", raw["row_id"].to_numpy())
-    canonical["parse_error"] = raw["parse_error"].to_numpy()
-    canonical["source"] = raw["source"].to_numpy()
+    fields = set(mapping.values())
+    canonical = canonical[[c for c in canonical.columns if c in fields]].copy()
+    canonical.insert(0, "row_id", row_ids)
+    canonical["parse_error"] = parse_errors
+    canonical["source"] = sources
     # Records without a key come back as NaN from pandas: one representation (None) from here on.
     return none_for_missing(canonical)
 

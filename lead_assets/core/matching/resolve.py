@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
 from lead_assets.core.matching.nicknames import canonical_first
-from lead_assets.core.matching.settings import MATCH_SETTINGS, Guards, MatchSettings
+from lead_assets.core.matching.settings import MATCH_SETTINGS, Blocking, Guards, MatchSettings
 from lead_assets.core.normalize.companies import ascii_fold
 from lead_assets.core.normalize.emails import FREE_MAIL_DOMAINS
 
@@ -62,16 +61,33 @@ class _Clusters:
         self,
         work: list[str | None],
         free: list[str | None],
-        orgs: list[set[str]],
+        domains: list[str],
+        company_keys: list[str],
         guards: Guards = MATCH_SETTINGS.guards,
     ) -> None:
         n = len(work)
         self.guards = guards
         self.parent = list(range(n))
-        self.work: list[set[str]] = [{e} if e else set() for e in work]
-        self.free: list[set[str]] = [{e} if e else set() for e in free]
-        self.orgs: list[set[str]] = [set(o) for o in orgs]
+        # Each row's own mailbox and organizations; a root's merged sets are made on its first
+        # union only (a million small sets built up front cost seconds, most rows never merge).
+        self._own_work = work
+        self._own_free = free
+        self._own_domain = domains
+        self._own_company = company_keys
+        self._merged: dict[int, tuple[set[str], set[str], set[str]]] = {}
         self.rule: list[tuple[float, str]] = [(1.0, "single")] * n
+
+    def _sets(self, root: int) -> tuple[set[str], set[str], set[str]]:
+        """(work mailboxes, free-mail mailboxes, organizations) of a root's cluster."""
+        merged = self._merged.get(root)
+        if merged is not None:
+            return merged
+        work, free = self._own_work[root], self._own_free[root]
+        return (
+            {work} if work else set(),
+            {free} if free else set(),
+            _org_set(self._own_domain[root], self._own_company[root]),
+        )
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -86,51 +102,117 @@ class _Clusters:
         if ra == rb:
             return True
         guards = self.guards
+        work_a, free_a, orgs_a = self._sets(ra)
+        work_b, free_b, orgs_b = self._sets(rb)
         # Two different work mailboxes (at one domain: colleagues of one name; elsewhere: two
         # people) and two different personal mailboxes are two people, whatever links them.
-        if (
-            guards.distinct_work_mailboxes
-            and self.work[ra]
-            and self.work[rb]
-            and not self.work[ra] & self.work[rb]
-        ):
+        if guards.distinct_work_mailboxes and work_a and work_b and not work_a & work_b:
             return False
-        if (
-            guards.distinct_free_mailboxes
-            and self.free[ra]
-            and self.free[rb]
-            and not self.free[ra] & self.free[rb]
-        ):
+        if guards.distinct_free_mailboxes and free_a and free_b and not free_a & free_b:
             return False
         # A link across two companies is a namesake, not a duplicate, unless the caller has
         # stronger evidence (a shared phone and surname, an exact key).
         if (
             require_same_org
             and guards.namesakes_at_other_organizations
-            and self.orgs[ra]
-            and self.orgs[rb]
-            and not self.orgs[ra] & self.orgs[rb]
+            and orgs_a
+            and orgs_b
+            and not orgs_a & orgs_b
         ):
             return False
         if ra > rb:
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.work[ra] |= self.work[rb]
-        self.free[ra] |= self.free[rb]
-        self.orgs[ra] |= self.orgs[rb]
+        self._merged.pop(rb, None)
+        self._merged[ra] = (work_a | work_b, free_a | free_b, orgs_a | orgs_b)
         for i in (a, b):
             if self.rule[i][1] == "single" or confidence < self.rule[i][0]:  # keep the weakest link
                 self.rule[i] = (confidence, rule)
         return True
 
 
+def _org_set(domain: str, company_key: str) -> set[str]:
+    """An organization is known by its domain and by its company key; sharing either one
+    counts as the same organization."""
+    return ({f"d:{domain}"} if domain else set()) | ({f"c:{company_key}"} if company_key else set())
+
+
+def _window_pairs(group: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
+    """Pairs ``(rows[p], rows[p + k])`` for ``1 <= k <= window`` where ``group[p] ==
+    group[p + k]``, ``group`` sorted: every pair of a group up to ``window + 1`` long, and a
+    sliding window over longer ones."""
+    out = [np.empty((0, 2), dtype=np.int64)]
+    for k in range(1, window + 1):
+        if k >= len(rows):
+            break
+        same = group[k:] == group[:-k]
+        if not same.any():
+            break  # sorted: no group spans k + 1 rows, so none spans more
+        out.append(np.stack([rows[:-k][same], rows[k:][same]], axis=1))
+    return np.concatenate(out)
+
+
+def candidate_pairs(
+    first: list[str],
+    last: list[str],
+    domains: list[str],
+    company_keys: list[str],
+    phones: list[str],
+    blocking: Blocking,
+) -> np.ndarray:
+    """Every candidate pair ``(a, b)``, ``a < b``, once, sorted: rows sharing a phone (groups of
+    at most ``max_phone_group``), and rows of one organization block (domain or company key)
+    whose surname or first name starts alike, compared within a window of ``max_block`` after
+    sorting each block by (surname, first name). Vectorized: a million rows make ~4 million
+    block entries."""
+    n = len(first)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    pairs = []
+    # Phones: all pairs of each small group.
+    phone = pd.Series(phones)
+    sizes = phone.map(phone.value_counts())
+    keep = (phone != "").to_numpy() & (sizes <= blocking.max_phone_group).to_numpy()
+    codes = pd.factorize(phone)[0]
+    order = np.lexsort((rows[keep], codes[keep]))
+    pairs.append(_window_pairs(codes[keep][order], rows[keep][order], blocking.max_phone_group - 1))
+    # Organization-and-name blocks ("d:acme.com|jo"), the same blocks as name_blocks().
+    width = blocking.name_prefix
+    org_codes = [pd.factorize(pd.Series(domains))[0], pd.factorize(pd.Series(company_keys))[0]]
+    org_codes[1] = org_codes[1] + org_codes[0].max() + 1  # "d:x" and "c:x" are two blocks
+    org_present = [np.array([bool(d) for d in domains]), np.array([bool(c) for c in company_keys])]
+    prefixes = [pd.Series(last).str[:width], pd.Series(first).str[:width]]
+    part_codes, part_names = pd.factorize(pd.concat(prefixes, ignore_index=True))
+    part_codes = part_codes.reshape(2, n)
+    part_present = [(p != "").to_numpy() for p in prefixes]
+    n_parts = len(part_names)
+    block_of, row_of = [], []
+    for org, has_org in zip(org_codes, org_present, strict=True):
+        for part, has_part in zip(part_codes, part_present, strict=True):
+            mask = has_org & has_part
+            block_of.append(org[mask].astype(np.int64) * n_parts + part[mask])
+            row_of.append(rows[mask])
+    entries = pd.DataFrame({"block": np.concatenate(block_of), "row": np.concatenate(row_of)})
+    entries = entries.drop_duplicates()  # surname and first name with one prefix: one entry
+    last_rank = pd.factorize(pd.Series(last), sort=True)[0]
+    first_rank = pd.factorize(pd.Series(first), sort=True)[0]
+    block, row = entries["block"].to_numpy(), entries["row"].to_numpy()
+    order = np.lexsort((row, first_rank[row], last_rank[row], block))
+    pairs.append(_window_pairs(block[order], row[order], blocking.max_block))
+    both = np.concatenate(pairs)
+    both = np.sort(both, axis=1)
+    unique = np.unique(both[:, 0] * n + both[:, 1])
+    return np.stack([unique // n, unique % n], axis=1)
+
+
 def _text(frame: pd.DataFrame, name: str) -> list[str]:
+    """A column as text, missing values (None, NaN) as ``""``; one vectorized pass, not a
+    Python check per cell (23 columns of a million rows each)."""
     if name not in frame:
         return [""] * len(frame)
-    return [
-        "" if v is None or (isinstance(v, float) and v != v) else str(v)
-        for v in frame[name].tolist()
-    ]
+    column = frame[name]
+    return column.where(column.notna(), "").astype(str).tolist()
 
 
 # A flag as the warehouses return it: PostgreSQL gives bools, SQLite 1/0, and a column with a
@@ -253,12 +335,6 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     emails = [v or None for v in _text(frame, "email_match_key")]
     domains = _text(frame, "domain")
     company_keys = _text(frame, "company_key")
-    # An organization is known by its domain and by its company key; either one is enough to
-    # put two records in the same block, and sharing either one counts as the same company.
-    org_sets = [
-        ({f"d:{d}"} if d else set()) | ({f"c:{c}"} if c else set())
-        for d, c in zip(domains, company_keys, strict=True)
-    ]
     role = [v == "1" for v in _flags(frame, "email_is_role")]
     free_flag = _flags(frame, "email_is_free")
     is_free = [
@@ -269,7 +345,9 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     personal = [None if r else e for e, r in zip(emails, role, strict=True)]
     work = [e if e and not f else None for e, f in zip(personal, is_free, strict=True)]
     free = [e if e and f else None for e, f in zip(personal, is_free, strict=True)]
-    uf = _Clusters(work, free, org_sets, settings.guards)
+    uf = _Clusters(work, free, domains, company_keys, settings.guards)
+    # The letters of each mailbox's local part, asked for a surname in many pairs.
+    local_letters = [_letters(e.partition("@")[0]) if e else "" for e in personal]
 
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
     for column in settings.blocking.exact_keys:
@@ -297,34 +375,15 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     # 2. Candidate pairs: records sharing a phone, and records of one organization whose first
     # or last name starts alike (a typo in one part still shares the other's block, and swapped
     # names meet across keys).
-    candidates: set[tuple[int, int]] = set()
-    phone_group: dict[str, list[int]] = defaultdict(list)
-    for i, phone in enumerate(scorer.phone):
-        if phone:
-            phone_group[phone].append(i)
-    for members in phone_group.values():
-        if 1 < len(members) <= settings.blocking.max_phone_group:
-            candidates.update((a, b) for x, a in enumerate(members) for b in members[x + 1 :])
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    width = settings.blocking.name_prefix
-    for i in range(n):
-        for org in org_sets[i]:
-            for part in {last[i][:width], first[i][:width]} - {""}:
-                blocks[(org, part)].append(i)
-    max_block = settings.blocking.max_block
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        members = sorted(members, key=lambda i: (last[i], first[i]))
-        window = max_block if len(members) > max_block else len(members)
-        for pos, a in enumerate(members):
-            for b in members[pos + 1 : pos + 1 + window]:
-                candidates.add((a, b) if a < b else (b, a))
+    candidates = candidate_pairs(
+        first, last, domains, company_keys, scorer.phone, settings.blocking
+    )
+    phone_count = pd.Series(scorer.phone).value_counts().to_dict()
 
     # 3. Score every candidate on all its evidence; link the strong ones, strongest first.
     threshold = settings.clustering.threshold
     links: list[tuple[float, int, int, str, bool]] = []
-    for a, b in candidates:
+    for a, b in candidates.tolist():
         first_w, last_w = scorer.names(a, b)
         if first_w + last_w < threshold - 20:
             continue  # nothing else can lift two unrelated names over the threshold
@@ -332,9 +391,9 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
         parts = []
         if first_w > 0 or last_w > 0:
             parts.append("name" if first_w > 0 and last_w > 0 else "partial_name")
-        oa, ob = org_sets[a], org_sets[b]
-        if oa and ob:
-            if oa & ob:
+        da, db, ka, kb = domains[a], domains[b], company_keys[a], company_keys[b]
+        if (da or ka) and (db or kb):
+            if (da and da == db) or (ka and ka == kb):
                 score += w.org_same
                 parts.append("org")
             elif scorer.org_alike(a, b):
@@ -343,7 +402,7 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
             else:
                 score += w.org_differs
         pa, pb = scorer.phone[a], scorer.phone[b]
-        shared_phone = bool(pa) and pa == pb and len(phone_group[pa]) <= 50
+        shared_phone = bool(pa) and pa == pb and phone_count[pa] <= 50
         if shared_phone:
             kind = scorer.phone_type[a] if scorer.phone_type[a] == scorer.phone_type[b] else ""
             score += w.phone_same.get(kind, w.phone_same[""])
@@ -358,8 +417,8 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
                 score += w.email_both_free_differ
             else:
                 score += w.email_work_differ
-            for e, other in ((ea, b), (eb, a)):
-                if len(last[other]) >= 3 and last[other] in _letters(e.partition("@")[0]):
+            for own, other in ((a, b), (b, a)):
+                if len(last[other]) >= 3 and last[other] in local_letters[own]:
                     score += w.email_local_has_surname
                     break
         ca, cb = scorer.country[a], scorer.country[b]
