@@ -437,18 +437,15 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
 
     # 4. Cluster ids, survivor flags and each cluster's account id.
     roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
-    key_arr = np.array(keys, dtype=object)
     orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
     cluster_ids, account_of = cluster_labels(roots, keys, orgs)
     completeness = np.zeros(n, dtype=np.int64)
     for f in SURVIVOR_FIELDS:
         completeness += np.array([bool(v) for v in _text(frame, f)], dtype=np.int64)
     # The survivor is the most complete record, ties to the largest key.
-    order = pd.DataFrame({"root": roots, "c": completeness, "key": key_arr, "i": np.arange(n)})
-    order = order.sort_values(["root", "c", "key"], ascending=[True, False, False])
-    survivor_rows = order.drop_duplicates("root")["i"].to_numpy()
+    order = np.lexsort((-_rank(keys), -completeness, roots))
     is_survivor = np.zeros(n, dtype=bool)
-    is_survivor[survivor_rows] = True
+    is_survivor[order[_first_per_group(roots[order])]] = True
     return pd.DataFrame(
         {
             "key": keys,
@@ -461,29 +458,53 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     )
 
 
+def _rank(values: object) -> np.ndarray:
+    """Each value's position among the sorted distinct values: sorting by these integers is
+    sorting by the text (ties and all), without a Python string comparison per row pair."""
+    return pd.factorize(pd.Series(values, dtype=object), sort=True)[0]
+
+
+def _first_per_group(groups: np.ndarray) -> np.ndarray:
+    """Mask of the first row of each run of equal values in sorted ``groups``."""
+    first = np.ones(len(groups), dtype=bool)
+    first[1:] = groups[1:] != groups[:-1]
+    return first
+
+
 def cluster_labels(
     roots: np.ndarray, keys: list[str], orgs: list[str]
 ) -> tuple[np.ndarray, list[str | None]]:
     """Stable ids for a clustering given as one integer label per row (``roots``): each row's
     cluster id (from the cluster's smallest key, so the same members always get the same id) and
     account id (see :func:`_cluster_accounts`). ``orgs`` is each row's domain, else company key."""
-    ids = pd.DataFrame({"root": roots, "key": keys}).sort_values(["root", "key"])
-    smallest = ids.drop_duplicates("root").set_index("root")["key"]
-    cluster_id = smallest.map(lambda k: _stable_id("lc_", k))
+    key_rank, key_names = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    smallest = pd.Series(key_rank).groupby(np.asarray(roots)).min()
+    cluster_id = pd.Series(
+        [_stable_id("lc_", k) for k in key_names[smallest.to_numpy()]], index=smallest.index
+    )
     return cluster_id.reindex(roots).to_numpy(), _cluster_accounts(roots, orgs)
 
 
 def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
     """Each cluster's account: its most frequent organization (domain, else company key), ties
     to the smallest; a cluster without any organization has no account."""
-    data = pd.DataFrame({"root": roots, "org": orgs})
-    known = data[data["org"] != ""]
-    if known.empty:
+    roots = np.asarray(roots)
+    known = np.array([bool(o) for o in orgs], dtype=bool)
+    if not known.any():
         return [None] * len(roots)
-    counts = known.groupby(["root", "org"]).size().reset_index(name="n")
-    counts = counts.sort_values(["root", "n", "org"], ascending=[True, False, True])
-    best = counts.drop_duplicates("root").set_index("root")["org"]
-    account = best.map(lambda o: _stable_id("ac_", o))
+    org_rank, org_names = pd.factorize(pd.Series(orgs, dtype=object)[known], sort=True)
+    counts = (
+        pd.DataFrame({"root": roots[known], "org": org_rank})
+        .groupby(["root", "org"])
+        .size()
+        .reset_index(name="n")
+    )
+    root, org, n = (counts[c].to_numpy() for c in ("root", "org", "n"))
+    order = np.lexsort((org, -n, root))
+    best = order[_first_per_group(root[order])]
+    account = pd.Series(
+        [_stable_id("ac_", o) for o in org_names[org[best]]], index=root[best]
+    )
     mapped = pd.Series(roots).map(account)
     return [v if isinstance(v, str) else None for v in mapped.tolist()]
 
@@ -603,9 +624,14 @@ def accounts_from_votes(votes: pd.DataFrame, lead_counts: pd.Series) -> pd.DataF
     ids = pd.Index(sorted(lead_counts.index), name="account_id")
     accounts = pd.DataFrame(index=ids)
     votes = votes[votes["leads"] > 0]
-    best = votes.sort_values(
-        ["account_id", "field", "leads", "value"], ascending=[True, True, False, True]
-    ).drop_duplicates(["account_id", "field"])
+    account, field_of = _rank(votes["account_id"]), _rank(votes["field"])
+    leads = votes["leads"].to_numpy(dtype=np.int64)
+    order = np.lexsort((_rank(votes["value"]), -leads, field_of, account))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (account[order][1:] != account[order][:-1]) | (
+        field_of[order][1:] != field_of[order][:-1]
+    )
+    best = votes.iloc[order[first]]
     for field in ACCOUNT_FIELDS:
         chosen = best[best["field"] == field].set_index("account_id")["value"]
         accounts[field] = chosen.reindex(ids)
