@@ -1,8 +1,9 @@
 """Jobs: the per-batch graph is cut where money and waiting begin.
 
 - ``ingest_job`` (free): raw_uploads -> standardized_leads. Started by the file-drop sensor.
-- ``prospect_job`` (paid search): icp_prospects -> raw_uploads -> standardized_leads. Started by
-  the Generect counts sensor.
+- ``prospect_job`` (paid search): icp_prospects, on the ``icp_pulls`` partitions. Started by the
+  Generect counts sensor or an ICP schedule; once the pull is complete the file-drop sensor
+  starts ``ingest_job`` for the same key (a job cannot span two partition sets).
 - ``enrich_job`` (paid): generect_enrichment -> leedrush_submission. Started by the credits
   sensor only for batches the credits, budgets and plan concurrency can pay for.
 - ``collect_job``: leedrush_results -> enriched_leads -> deduplicated_accounts ->
@@ -37,9 +38,9 @@ ingest_job = dg.define_asset_job(
 
 prospect_job = dg.define_asset_job(
     "prospect_job",
-    selection=dg.AssetSelection.assets("icp_prospects", *INGEST_ASSETS),
+    selection=dg.AssetSelection.assets("icp_prospects"),
     executor_def=job_executor(),
-    description="Pull new ICP leads from Generect (paid, budget-capped) and standardize them.",
+    description="Pull new ICP leads from Generect (paid, budget-capped); ingestion follows.",
 )
 
 enrich_job = dg.define_asset_job(

@@ -16,7 +16,7 @@ import dagster as dg
 
 from lead_assets.core.icp import load_profiles
 from lead_assets.jobs import prospect_job
-from lead_assets.partitions import lead_batches
+from lead_assets.partitions import icp_partition_requests, lead_batches
 from lead_assets.pipeline import maintenance, prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
@@ -119,10 +119,11 @@ def icp_daily_pull(profile: str) -> dg.ScheduleDefinition:
         ]
         if not grown:
             return dg.SkipReason(f"ICP profile {profile!r}: count did not grow")
-        existing = set(context.instance.get_dynamic_partitions(lead_batches.name))
-        new = [g.batch_key for g in grown if g.batch_key not in existing]
-        if new:
-            context.instance.add_dynamic_partitions(lead_batches.name, new)
+        # A schedule cannot return partition requests: the partitions are added here.
+        for request in icp_partition_requests(context.instance, [g.batch_key for g in grown]):
+            context.instance.add_dynamic_partitions(
+                request.partitions_def_name, list(request.partition_keys)
+            )
         return [
             dg.RunRequest(
                 run_key=f"prospect:{g.batch_key}",

@@ -12,7 +12,8 @@ from lead_assets.resources.warehouse import WarehouseResource
     partitions_def=lead_batches,
     group_name="ingestion",
     kinds={"python", "sql"},
-    deps=[dg.AssetKey("icp_prospects")],
+    # Lineage from an ICP pull to its batch, key for key; a file batch has no upstream partition.
+    deps=[dg.AssetDep("icp_prospects", partition_mapping=dg.IdentityPartitionMapping())],
     metadata={"warehouse_table": "raw_uploads"},
 )
 def raw_uploads(

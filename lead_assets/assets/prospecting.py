@@ -3,14 +3,14 @@
 import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
-from lead_assets.partitions import lead_batches
+from lead_assets.partitions import icp_pulls
 from lead_assets.pipeline import prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.warehouse import WarehouseResource
 
 
 @dg.asset(
-    partitions_def=lead_batches,
+    partitions_def=icp_pulls,
     group_name="ingestion",
     kinds={"python", "sql"},
     pool="generect",
@@ -21,7 +21,8 @@ def icp_prospects(
 ) -> dg.MaterializeResult:
     """For a batch registered by the Generect counts sensor: pull the profile's new leads (paid
     database search, paged with exclude_ids so no lead is bought twice, capped by the profile's
-    budget). For a file batch there is nothing to pull."""
+    budget). Partitioned by ``icp_pulls``: only ICP batches have a partition here. When the pull
+    is complete the file-drop sensor requests the batch's ingestion at its next tick."""
     stats = prospecting.pull_batch(
         warehouse.engine(), generect, context.partition_key, run_id=context.run.run_id
     )

@@ -153,7 +153,8 @@ def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None =
         return PullStats(None, 0, 0.0)
     want = batch.rows_expected or 0
     have = len(read_partition(engine, "icp_prospects", batch_key))
-    if have >= want:
+    if have >= want or batch_key in pulled_batches(engine):
+        _mark_pulled(engine, batch_key, have)
         return PullStats(batch.origin, have, 0.0)  # already bought: a re-run pays nothing
     profile = next(p for p in load_profiles(icp_profiles_path()) if p.name == batch.origin)
     probe = generect.get_client()
@@ -184,7 +185,24 @@ def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None =
                 break  # the audience is exhausted: never pay for an empty page
     finally:
         client.close()
+    _mark_pulled(engine, batch_key, have)
     return PullStats(profile.name, have, paid)
+
+
+def _mark_pulled(engine: Engine, batch_key: str, leads: int) -> None:
+    """Record a complete pull (idempotent): the file-drop sensor then ingests the batch."""
+    with write_transaction(engine) as conn:
+        conn.execute(text("DELETE FROM icp_pulls_done WHERE batch_key = :k"), {"k": batch_key})
+        conn.execute(
+            text("INSERT INTO icp_pulls_done (batch_key, leads, finished_at) VALUES (:k, :n, :t)"),
+            {"k": batch_key, "n": leads, "t": datetime.now(UTC)},
+        )
+
+
+def pulled_batches(engine: Engine) -> set[str]:
+    """Keys of ICP batches whose pull is complete (ready to be ingested)."""
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(text("SELECT batch_key FROM icp_pulls_done"))}
 
 
 def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:

@@ -5,11 +5,12 @@ import os
 from datetime import UTC, datetime
 
 import dagster as dg
+from sqlalchemy import Engine
 
 from lead_assets.core.pii import mask_text
 from lead_assets.jobs import ingest_job
 from lead_assets.partitions import lead_batches
-from lead_assets.pipeline.batch_registry import batches_in_state
+from lead_assets.pipeline.batch_registry import LeadBatch, batches_in_state
 from lead_assets.pipeline.landing import scan_landing
 from lead_assets.resources.warehouse import WarehouseResource
 from lead_assets.settings import landing_dir, max_batch_rows, max_file_bytes
@@ -23,6 +24,19 @@ def ingest_run_key(batch_key: str, resumes: int = 0) -> str:
     return f"ingest:{batch_key}" + (f":r{resumes}" if resumes else "")
 
 
+def ready_to_ingest(engine: Engine) -> list[LeadBatch]:
+    """Registered batches whose rows are known: a file's or a re-verification's at once, an ICP
+    batch once its pull is complete (never before: it would ingest a partial pull)."""
+    from lead_assets.pipeline.prospecting import pulled_batches
+
+    pulled = pulled_batches(engine)
+    return [
+        b
+        for b in batches_in_state(engine, "registered")
+        if b.source in INGESTED_HERE or b.batch_key in pulled
+    ]
+
+
 def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:  # type: ignore[no-untyped-def]
     """A batch still ``registered`` whose ingest run ended (it failed, or died before claiming
     the batch and was marked failed by run monitoring or sensors.recovery) gets a new run key,
@@ -30,9 +44,7 @@ def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:  
     from lead_assets.pipeline.reconcile import requeue_registered
 
     requeued = []
-    for batch in batches_in_state(engine, "registered"):
-        if batch.source not in INGESTED_HERE:
-            continue
+    for batch in ready_to_ingest(engine):
         run_key = ingest_run_key(batch.batch_key, batch.resumes)
         runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": run_key}), limit=1)
         if not runs or runs[0].status not in (
@@ -77,9 +89,7 @@ def landing_sensor_result(
         only=only,
     )
     _requeue_ended_ingests(instance, engine)
-    # Batches whose rows are known when registered: a file's, a re-verification's. An ICP batch
-    # is ingested by prospect_job after its pull, never before it.
-    waiting = [b for b in batches_in_state(engine, "registered") if b.source in INGESTED_HERE]
+    waiting = ready_to_ingest(engine)
     existing = set(instance.get_dynamic_partitions(lead_batches.name))
     new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]
     run_requests = [

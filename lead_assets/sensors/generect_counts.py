@@ -5,7 +5,7 @@ the new leads."""
 import dagster as dg
 
 from lead_assets.jobs import prospect_job
-from lead_assets.partitions import lead_batches
+from lead_assets.partitions import icp_partition_requests
 from lead_assets.pipeline import prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.warehouse import WarehouseResource
@@ -27,8 +27,6 @@ def generect_counts_sensor(
     grown = prospecting.check_profiles(warehouse.engine(), generect, log=context.log)
     if not grown:
         return dg.SkipReason("no ICP profile count grew")
-    keys = [g.batch_key for g in grown]
-    existing = set(context.instance.get_dynamic_partitions(lead_batches.name))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
@@ -38,7 +36,7 @@ def generect_counts_sensor(
             )
             for g in grown
         ],
-        dynamic_partitions_requests=[
-            lead_batches.build_add_request([k for k in keys if k not in existing])
-        ],
+        dynamic_partitions_requests=icp_partition_requests(
+            context.instance, [g.batch_key for g in grown]
+        ),
     )

@@ -138,11 +138,18 @@ def test_counts_sensor_registers_a_batch_only_when_the_count_grows(
     # While that batch waits to be pulled, a second tick does not register another.
     again = tick(p, "generect_counts_sensor")
     assert isinstance(again, dg.SkipReason)
+    # The pull has partitions of its own (icp_pulls): file batches are not its missing partitions.
+    assert request.partition_key in p.instance.get_dynamic_partitions("icp_pulls")
+    assert request.partition_key in p.instance.get_dynamic_partitions("lead_batches")
+    # Before the pull, the file-drop sensor does not ingest the batch (it would ingest nothing).
+    assert not [r for r in p.drain("file_drop_sensor") if r[1] == request.partition_key]
     run = p.defs.resolve_job_def("prospect_job").execute_in_process(
         instance=p.instance, partition_key=request.partition_key
     )
     assert run.success
     assert p.generect_charged == pytest.approx(0.02 * 25)  # 25 leads bought, within the budget
+    # The pull is complete: the file-drop sensor's next tick ingests the batch (a run of its own).
+    assert p.drain("file_drop_sensor") == [("ingest_job", request.partition_key, True)]
     with p.engine.connect() as conn:
         pulled = conn.execute(
             text("SELECT COUNT(DISTINCT lead_id) FROM icp_prospects")

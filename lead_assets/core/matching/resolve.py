@@ -502,9 +502,7 @@ def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
     root, org, n = (counts[c].to_numpy() for c in ("root", "org", "n"))
     order = np.lexsort((org, -n, root))
     best = order[_first_per_group(root[order])]
-    account = pd.Series(
-        [_stable_id("ac_", o) for o in org_names[org[best]]], index=root[best]
-    )
+    account = pd.Series([_stable_id("ac_", o) for o in org_names[org[best]]], index=root[best])
     mapped = pd.Series(roots).map(account)
     return [v if isinstance(v, str) else None for v in mapped.tolist()]
 
