@@ -132,10 +132,15 @@ class SpendLedger:
             " 'submitted')"
         )
         b = self.budgets
-        if unit in b.available and self.run_id is not None:
-            spent = conn.execute(
+        run_spent: float | None = None  # this run's committed spend, read once per check
+        if self.run_id is not None and (
+            unit in b.available or (unit == "usd" and b.usd_per_run is not None)
+        ):
+            run_spent = conn.execute(
                 text(committed_sql + " AND run_id = :r"), {"u": unit, "r": self.run_id}
             ).scalar_one()
+        if unit in b.available and run_spent is not None:
+            spent = run_spent
             if spent + estimate > b.available[unit] + 1e-9:
                 raise BudgetExceededError(
                     f"{unit} left above the reserve ({b.available[unit]:.4f}) would be exceeded: "
@@ -143,10 +148,8 @@ class SpendLedger:
                 )
         if unit != "usd":
             return
-        if b.usd_per_run is not None and self.run_id is not None:
-            spent = conn.execute(
-                text(committed_sql + " AND run_id = :r"), {"u": unit, "r": self.run_id}
-            ).scalar_one()
+        if b.usd_per_run is not None and run_spent is not None:
+            spent = run_spent
             if spent + estimate > b.usd_per_run + 1e-9:
                 raise BudgetExceededError(
                     f"run budget of ${b.usd_per_run:.2f} would be exceeded: ${spent:.4f} committed "
