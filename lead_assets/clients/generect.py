@@ -1,4 +1,4 @@
-"""Generect API client (httpx), following ``shared/contracts/api_contracts.md`` section 1.
+"""Generect API client (httpx), following ``docs/vendor_contract.md`` (Generect, A-G1..A-G17).
 
 Every billable call is reserved on the :class:`~lead_assets.clients.spend.SpendHook` before it is
 sent and settled with ``meta.amount_charged``; retries follow :mod:`lead_assets.clients.http_policy`.
@@ -92,8 +92,8 @@ def lead_id_of(row: dict) -> str | None:
 
 
 def email_status(result: object, catch_all: object = None) -> str:
-    """Generect verdict -> internal status (contract 4.2, A-G9): catch_all flag wins; smtp and
-    risky are unknown."""
+    """Generect verdict -> internal status (``docs/vendor_contract.md`` A-G9): catch_all flag wins;
+    smtp and risky are unknown."""
     flag = catch_all is True or (isinstance(catch_all, str) and catch_all.lower() == "true")
     if flag:
         return "catch_all"

@@ -1,4 +1,5 @@
-"""Generect vocabularies and the mappings the contract asks for (api_contracts.md A-G1, A-G13).
+"""Generect vocabularies and the mappings the contract asks for (``docs/vendor_contract.md``,
+A-G1, A-G13).
 
 One internal seniority scale (the documented request values) and the four vocabularies in
 circulation mapped onto it; headcount labels with their aliases folded onto the canonical

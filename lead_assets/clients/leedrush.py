@@ -1,5 +1,4 @@
-"""Leedrush API client (httpx), following ``shared/contracts/api_contracts.md`` section 2 and
-A-L1..A-L13.
+"""Leedrush API client (httpx), following ``docs/vendor_contract.md`` (Leedrush, A-L1..A-L13).
 
 - Auth (A-L13): the JWT lives in memory only, is never logged or shown in ``repr``/errors, and is
   renewed once on a 401 (the request is then retried once).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-#: Generect list prices in USD, per row or per call (``shared/contracts/api_contracts.md``).
+#: Generect list prices in USD, per row or per call (``docs/vendor_contract.md``).
 GENERECT_USD = MappingProxyType(
     {
         "search_row": 0.02,

@@ -1,4 +1,4 @@
-"""A local Generect that follows ``shared/contracts/api_contracts.md`` (section 1 and A-G1..A-G17).
+"""A local Generect that follows ``docs/vendor_contract.md`` (Generect, A-G1..A-G17).
 
 Strict by default so client bugs fail loudly: a missing trailing slash is a 404 (no redirect), a
 missing ``Token`` prefix a 401, an unknown seniority, headcount label or location a 400 field map,

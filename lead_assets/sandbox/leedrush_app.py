@@ -1,4 +1,4 @@
-"""A local Leedrush that follows ``shared/contracts/api_contracts.md`` (section 2 and A-L1..A-L13).
+"""A local Leedrush that follows ``docs/vendor_contract.md`` (Leedrush, A-L1..A-L13).
 
 JWT login with a short lifetime (so clients exercise re-login), a sliding 60-second request window
 per token (429 with ``Retry-After``), the plan table (requests per minute, concurrent batches, rows
