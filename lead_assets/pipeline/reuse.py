@@ -154,27 +154,41 @@ def match_known_people(
         sources = sources[sources["batch_key"] < batch_key]
     fresh = sources[sources["enriched_at"] >= now - PERSON_TTL].set_index("key")["enriched_at"]
     with_email = set(leads.loc[leads["email"].notna(), "row_id"])
-    for cluster_id, members in clusters.groupby("lead_cluster_id"):
-        new = sorted(members.loc[members["batch_key"] == batch_key, "row_id"])
-        if not new:
-            continue
-        old = members[(members["batch_key"] != batch_key) & members["key"].isin(fresh.index)]
-        if len(old):
-            # The most recent enrichment of the person (ties: the smallest key, for stability).
-            best = max(old["key"], key=lambda k: (fresh[k], [-ord(c) for c in k]))
-            src_batch, src_row = best.split("|", 1)
-            for row_id in new:
-                plan.reuse[row_id] = Reuse(
-                    row_id, "known_person", src_batch, src_row, str(cluster_id), fresh[best]
-                )
-            continue
-        # One person several times in this batch: buy the lead with an email (else the first).
-        buyer = next((r for r in new if r in with_email), new[0])
-        for row_id in new:
-            if row_id != buyer:
-                plan.reuse[row_id] = Reuse(
-                    row_id, "batch_duplicate", batch_key, buyer, str(cluster_id), None
-                )
+    # Whole-frame steps, not a loop per cluster: a 25k batch has ~25k clusters, and the
+    # credits sensor plans every waiting batch at each tick.
+    mine = clusters["batch_key"] == batch_key
+    new_rows = clusters.loc[mine, ["lead_cluster_id", "row_id"]]
+    old = clusters.loc[~mine & clusters["key"].isin(fresh.index), ["lead_cluster_id", "key"]]
+    old = old.assign(at=old["key"].map(fresh))
+    # The most recent enrichment of the person (ties: the smallest key, for stability).
+    best = old.sort_values(["at", "key"], ascending=[False, True]).drop_duplicates(
+        "lead_cluster_id"
+    )
+    source = {
+        c: (k, at)
+        for c, k, at in zip(best["lead_cluster_id"], best["key"], best["at"], strict=True)
+    }
+    # One person several times in this batch: buy the lead with an email (else the first).
+    new_rows = new_rows.assign(no_email=~new_rows["row_id"].isin(with_email))
+    new_rows = new_rows.sort_values(["lead_cluster_id", "no_email", "row_id"])
+    buyer_of = dict(
+        new_rows.drop_duplicates("lead_cluster_id")[["lead_cluster_id", "row_id"]].itertuples(
+            index=False
+        )
+    )
+    for cluster_id, row_id in sorted(
+        zip(new_rows["lead_cluster_id"], new_rows["row_id"], strict=True)
+    ):
+        if cluster_id in source:
+            key, at = source[cluster_id]
+            src_batch, src_row = key.split("|", 1)
+            plan.reuse[row_id] = Reuse(
+                row_id, "known_person", src_batch, src_row, str(cluster_id), at
+            )
+        elif row_id != buyer_of[cluster_id]:
+            plan.reuse[row_id] = Reuse(
+                row_id, "batch_duplicate", batch_key, buyer_of[cluster_id], str(cluster_id), None
+            )
     return plan
 
 
