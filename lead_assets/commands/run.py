@@ -179,7 +179,11 @@ def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) ->
     from lead_assets.pipeline.batch_registry import get_batch
     from lead_assets.pipeline.summary import export_paths
 
-    outcomes = sum(figures.get(k, 0) for k in ("qualified", "review", "disqualified", "failed"))
+    # A row already delivered in an earlier batch is accounted for: it is not exported twice.
+    outcomes = sum(
+        figures.get(k, 0)
+        for k in ("qualified", "review", "disqualified", "failed", "already_delivered")
+    )
     if outcomes >= figures.get("ok", 0) and export_paths(engine, batch_key):
         return "done"
     state = get_batch(engine, batch_key).state
