@@ -290,7 +290,7 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import logging
 
-    from lead_assets_tests.pg_cluster import ThrowawayCluster
+    from lead_assets.warehouse.throwaway_pg import ThrowawayCluster
 
     logging.getLogger("dagster").setLevel(logging.WARNING)
     saved = dict(os.environ)

@@ -39,8 +39,8 @@ from lead_assets.pipeline.resolve import (
 from lead_assets.warehouse import apply_migrations, make_engine, replace_partition
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.partitions import bulk_insert, frame_rows
+from lead_assets.warehouse.throwaway_pg import ThrowawayCluster
 from lead_assets_tests.conftest import create_database, drop_database
-from lead_assets_tests.pg_cluster import ThrowawayCluster
 
 BATCH = 25_000
 

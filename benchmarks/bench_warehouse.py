@@ -22,8 +22,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lead_assets.warehouse import apply_migrations, make_engine, replace_partition
+from lead_assets.warehouse.throwaway_pg import ThrowawayCluster
 from lead_assets_tests.conftest import create_database, drop_database
-from lead_assets_tests.pg_cluster import ThrowawayCluster
 
 
 def make_frame(n: int) -> pd.DataFrame:

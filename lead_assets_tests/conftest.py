@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from lead_assets_tests.pg_cluster import PostgresUnavailable, ThrowawayCluster
+from lead_assets.warehouse.throwaway_pg import PostgresUnavailable, ThrowawayCluster
 
 _PG_RESULTS = {"passed": 0, "failed": 0, "server": ""}
 

@@ -38,7 +38,7 @@ def postgres_server() -> Iterator[str]:
         yield configured
         return
     # The suite's throwaway cluster (initdb + pg_ctl on a free port, deleted afterwards).
-    from lead_assets_tests.pg_cluster import ThrowawayCluster
+    from lead_assets.warehouse.throwaway_pg import ThrowawayCluster
 
     cluster = ThrowawayCluster.start()
     try:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from lead_assets.settings import PROJECT_ROOT
-from lead_assets_tests.pg_cluster import free_port
+from lead_assets.warehouse.throwaway_pg import free_port
 
 if not os.environ.get("LEAD_ASSETS_E2E"):
     # Not a skip: the directory is simply not part of `make test`; `make test-e2e` runs it.

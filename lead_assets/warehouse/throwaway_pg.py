@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the test suite, started from the machine's binaries.
+"""A throwaway PostgreSQL cluster started from the machine's binaries (tests, benchmarks and
+``make demo-distributed`` when no server is configured).
 
 Used when ``LEAD_ASSETS_TEST_PG_URL`` is unset. The cluster lives in a temporary folder, listens on
 a free loopback port with fsync off, and is stopped and deleted at the end of the session. When
