@@ -179,11 +179,12 @@ def error_message(response: httpx.Response) -> str:
     if isinstance(body, dict):
         for key in ("detail", "error", "message"):
             if key in body:
-                return _flatten(body[key])
-    return _flatten(body)
+                return _error_text(body[key])
+    return _error_text(body)
 
 
-def _flatten(detail: object) -> str:
+def _error_text(detail: object) -> str:
+    """An error body part (text, field map, FastAPI list) as one readable sentence."""
     if isinstance(detail, str):
         return detail
     if isinstance(detail, dict):
@@ -191,14 +192,14 @@ def _flatten(detail: object) -> str:
         for field_name, messages in detail.items():
             msgs = messages if isinstance(messages, list) else [messages]
             label = "" if field_name == "non_field_errors" else f"{field_name}: "
-            parts.append(label + "; ".join(_flatten(m) for m in msgs))
+            parts.append(label + "; ".join(_error_text(m) for m in msgs))
         return ". ".join(parts)
     if isinstance(detail, list):
         return "; ".join(
             (
                 f"{'.'.join(str(x) for x in d.get('loc', []))}: {d.get('msg')}"
                 if isinstance(d, dict) and "msg" in d
-                else _flatten(d)
+                else _error_text(d)
             )
             for d in detail
         )

@@ -56,6 +56,7 @@ from lead_assets.clients.http_policy import (
     should_retry,
 )
 from lead_assets.clients.spend import NullSpendHook, SpendHook
+from lead_assets.core.parsing import flatten_record
 
 log = logging.getLogger(__name__)
 
@@ -578,7 +579,7 @@ class LeedrushClient:
                     records = records.get("items") or records.get("leads") or []
                 if not isinstance(records, list):
                     raise ValueError("result JSON is not a list")
-                return [_flatten(r) for r in records if isinstance(r, dict)]
+                return [flatten_record(r) for r in records if isinstance(r, dict)]
             text = response.text
             reader = csv.DictReader(io.StringIO(text), strict=True)
             rows = list(reader)
@@ -1053,17 +1054,6 @@ class LeedrushClient:
 
 
 # --------------------------------------------------------------------------------- parsing
-def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
-
-
 def _get(row: Mapping[str, Any], dotted: str) -> Any:
     """A field by its dotted name, or the underscore spelling of it (A-L7)."""
     if dotted in row:

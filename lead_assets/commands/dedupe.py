@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     from lead_assets.core.exports import neutralize_frame
     from lead_assets.core.matching.resolve import resolve
-    from lead_assets.core.parsing import FileRejected, parse_file
+    from lead_assets.core.parsing import FileRejected, flatten_record, parse_file
     from lead_assets.core.standardize import standardize_large
-    from lead_assets.pipeline.ingest import flatten_record, frame_to_canonical
+    from lead_assets.pipeline.ingest import frame_to_canonical
 
     started = time.perf_counter()
 

@@ -17,11 +17,11 @@ import json
 import re
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lead_assets.core.headers import has_usable_columns, map_headers
 
@@ -365,6 +365,20 @@ def parse_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parse
     unusable. Large files are better read with :func:`open_rows`."""
     with open_rows(path, max_bytes=max_bytes) as stream:
         return _collect(stream)
+
+
+def flatten_record(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested JSON objects as dotted keys (Apollo's ``organization``, Generect's ``company``,
+    Leedrush's ``contact``): ``{"organization": {"name": x}}`` -> ``{"organization.name": x}``,
+    the spelling the header aliases know."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten_record(value, name + "."))
+        else:
+            out[name] = value
+    return out
 
 
 def _headers_of(records: list[dict]) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from lead_assets.core.parsing import flatten_record
 from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
 from lead_assets.pipeline.reading import ensure_staged, read_staged
 from lead_assets.warehouse import read_partition, replace_partition
@@ -121,19 +122,6 @@ def load_raw_uploads(engine: Engine, batch_key: str, *, run_id: str | None = Non
         rows=len(frame),
         malformed=int(frame["parse_error"].notna().sum()),
     )
-
-
-def flatten_record(record: dict, prefix: str = "") -> dict:
-    """Nested JSON exports (Apollo's ``organization``, Generect's ``company``) become dotted keys
-    such as ``organization.name``, which the header aliases know."""
-    out: dict = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten_record(value, name + "."))
-        else:
-            out[name] = value
-    return out
 
 
 def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
