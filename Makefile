@@ -16,9 +16,10 @@ BIN := $(VENV)/bin
 # uv from PATH, else installed into the user's Python on first use.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_COMPILE_BYTECODE := 1
-# The Celery executor (dagster-celery) is an optional extra of the package; the test suite and
-# `make demo-distributed` need it, so the checkout installs it.
-UV_EXTRAS ?= --extra celery
+# Optional extras of the package that a checkout installs: the Celery executor (dagster-celery;
+# the test suite and `make demo-distributed` need it) and the HTTP servers (the vendor sandbox
+# behind `make demo`, `make dev` and the tests, and the webhook receiver).
+UV_EXTRAS ?= --extra celery --extra server
 
 .PHONY: help install demo demo-distributed test test-e2e dev bench lint fmt clean
 

@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What the ``server`` extra installs (the sandbox and the webhook receiver), by import name.
+SERVER_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "multipart", "python_multipart", "jwt"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     parser = build_parser()
@@ -59,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except SettingsMissing as exc:  # a sentence naming the variables, never a traceback
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in SERVER_EXTRA_MODULES:
+            raise
+        print(
+            f"error: `lead-assets {args.command}` runs an HTTP server and needs the server extra "
+            f"({missing} is not installed): pip install 'lead-assets[server]'",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -138,3 +138,32 @@ def test_dedupe_keeps_every_row_and_adds_ids(tmp_path: Path) -> None:
     )
     assert frame.loc[0, "account_id"] == frame.loc[1, "account_id"]
     assert pd.isna(frame.loc[3, "lead_cluster_id"])  # an unidentifiable row is kept, not clustered
+
+
+def without_server_extra(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where the server extra's packages cannot be imported."""
+    blocked = ["starlette", "uvicorn", "multipart", "python_multipart", "jwt"]
+    prelude = f"import sys\nfor name in {blocked!r}: sys.modules[name] = None\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_server_commands_without_the_server_extra_say_how_to_install_it() -> None:
+    for command in ("webhooks", "sandbox"):
+        done = without_server_extra(
+            f"from lead_assets.cli import main; sys.exit(main([{command!r}]))"
+        )
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert "needs the server extra" in done.stderr and "lead-assets[server]" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_the_code_location_loads_without_the_server_extra() -> None:
+    # The pipeline needs no HTTP server: definitions load with the server packages blocked.
+    done = without_server_extra(
+        "from lead_assets.definitions import defs\n"
+        "assert defs.resolve_job_def('ingest_job')\n"
+        "print('loaded')\n"
+    )
+    assert done.returncode == 0 and "loaded" in done.stdout, done.stderr[-2000:]

@@ -124,7 +124,7 @@ def test_dockerfile_is_sane() -> None:
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]
     assert lines[0].startswith("FROM python:3.11")
-    assert "uv sync --frozen --no-dev --extra celery" in text  # the lock, the Celery extra
+    assert "uv sync --frozen --no-dev --extra celery --extra server" in text  # lock and extras
     for source in re.findall(r"^COPY (.+) \./?\S*$", text, flags=re.M):
         for path in source.split():
             assert (PROJECT_ROOT / path).exists(), f"COPY of a missing path: {path}"
