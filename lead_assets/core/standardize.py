@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from lead_assets.core.headers import CANONICAL_FIELDS
 from lead_assets.core.missing import none_for_missing
 from lead_assets.core.normalize.companies import normalize_company
 from lead_assets.core.normalize.domains import domain_from_url
@@ -154,27 +155,7 @@ def standardize_rows(
     ``source`` per row. ``batch_key`` is accepted for logging symmetry and not stored here.
     """
     n = len(rows)
-    get = {
-        name: _column(rows, name)
-        for name in (
-            "first_name",
-            "last_name",
-            "full_name",
-            "email",
-            "phone",
-            "title",
-            "company_name",
-            "domain",
-            "linkedin_url",
-            "city",
-            "region",
-            "country",
-            "location",
-            "headcount",
-            "industry",
-            "vendor_lead_id",
-        )
-    }
+    get = {name: _column(rows, name) for name in CANONICAL_FIELDS}
     reasons: list[list[str]] = [[] for _ in range(n)]
 
     names = _map_unique(
