@@ -150,20 +150,6 @@ def verify_webhook(secret: str, body: bytes, signature: str) -> bool:
 
 
 # ------------------------------------------------------------------------------ typed results
-class _RawAccess:
-    """Mapping-style access to the raw JSON (``result["filename"]``) for callers written against
-    the earlier dict-returning API."""
-
-    raw: dict[str, Any]
-
-    def __getitem__(self, key: str) -> Any:
-        return self.raw[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """``dict.get`` on the raw JSON."""
-        return self.raw.get(key, default)
-
-
 def _int(value: object) -> int | None:
     try:
         return int(float(value)) if value not in (None, "") else None  # type: ignore[arg-type]
@@ -232,7 +218,7 @@ class LeedrushBatch:
 
 
 @dataclass(frozen=True)
-class UploadResult(_RawAccess):
+class UploadResult:
     """What ``POST /api/upload`` answered. ``filename`` is what ``process`` must be sent (A-L5)."""
 
     filename: str
@@ -258,7 +244,7 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class Subscription(_RawAccess):
+class Subscription:
     """``GET /api/billing/subscription``: plan and credit balance."""
 
     plan_id: str | None
@@ -286,7 +272,7 @@ class Subscription(_RawAccess):
 
 
 @dataclass(frozen=True)
-class Usage(_RawAccess):
+class Usage:
     """``GET /api/billing/usage`` [I path]: credits consumed, per day."""
 
     total_consumed: int

@@ -209,7 +209,7 @@ def test_subscription_example_sets_limits_and_override_wins() -> None:
     client, _ = mock_client(lambda r: httpx.Response(200, json=SUBSCRIPTION_EXAMPLE), plan=None)
     sub = client.subscription()
     assert (sub.plan_id, sub.credits_total, sub.credits_remaining) == ("professional", 5000, 3250)
-    assert sub["plan_name"] == "Professional"  # mapping access to the raw JSON
+    assert sub.plan_name == sub.raw["plan_name"] == "Professional"  # the raw JSON is kept
     assert (
         client.limits
         == PLANS["professional"]
