@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         [{k: v for k, v in r.values.items() if not k.startswith("_")} for r in parsed.rows]
     )
     errors = [r.parse_error for r in parsed.rows]
-    nested = any(isinstance(v, dict) for r in parsed.rows[:1000] for v in r.values.values())
+    # Any row may nest (a JSON export whose later records carry an object): look at every one.
+    nested = any(isinstance(v, dict) for r in parsed.rows for v in r.values.values())
     fields = (
         pd.DataFrame.from_records([flatten_record(r.values) for r in parsed.rows])
         if nested

@@ -140,6 +140,38 @@ def test_dedupe_keeps_every_row_and_adds_ids(tmp_path: Path) -> None:
     assert pd.isna(frame.loc[3, "lead_cluster_id"])  # an unidentifiable row is kept, not clustered
 
 
+def test_dedupe_reads_nested_records_wherever_they_start(tmp_path: Path) -> None:
+    # JSON Lines whose first 1,500 records are flat and whose last two nest the organization:
+    # the nested ones are read by their dotted fields (organization.name), not dropped.
+    lines = [
+        json.dumps({"first_name": f"P{i}", "last_name": f"Q{i}", "email": f"p{i}@f{i}.io"})
+        for i in range(1500)
+    ]
+    for _ in range(2):
+        lines.append(
+            json.dumps(
+                {
+                    "first_name": "Zed",
+                    "last_name": "Quill",
+                    "organization": {"name": "Nested Corp", "website_url": "nested.io"},
+                }
+            )
+        )
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.csv"
+    result = cli("dedupe", str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert len(frame) == 1502
+    nested = frame.iloc[-2:]
+    # Identified by name + organization (no email): only possible if the nested fields were read.
+    assert nested["lead_cluster_id"].notna().all() and nested["account_id"].notna().all()
+    assert nested["lead_cluster_id"].nunique() == 1
+
+
 def without_server_extra(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter where the server extra's packages cannot be imported."""
     blocked = ["starlette", "uvicorn", "multipart", "python_multipart", "jwt"]
