@@ -381,7 +381,7 @@ def flatten_record(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any
     return out
 
 
-def _headers_of(records: list[dict]) -> list[str]:
+def record_headers(records: list[dict]) -> list[str]:
     """Keys of JSON records, nested objects as dotted keys (``organization.name``)."""
     seen: dict[str, None] = {}
 
@@ -427,7 +427,7 @@ def _records_to_rows(data: list, fmt: str) -> ParsedFile:
         else:
             rows.append(ParsedRow(index, {"_value": item}, f"record {index} is not an object"))
     return ParsedFile(
-        rows, _headers_of([r.values for r in rows if r.parse_error is None]), fmt, "utf-8"
+        rows, record_headers([r.values for r in rows if r.parse_error is None]), fmt, "utf-8"
     )
 
 
@@ -448,7 +448,7 @@ def _parse_json_object_or_lines(text: str) -> ParsedFile:
         return _records_to_rows([whole], "json")
     rows = list(_jsonl_rows(io.StringIO(text, newline="")))
     return ParsedFile(
-        rows, _headers_of([r.values for r in rows if r.parse_error is None]), "jsonl", "utf-8"
+        rows, record_headers([r.values for r in rows if r.parse_error is None]), "jsonl", "utf-8"
     )
 
 
@@ -490,7 +490,7 @@ def _json_object_stream(head: list[str], lines: Iterator[str]) -> RowStream:
     def rows() -> Iterator[ParsedRow]:
         for row in _jsonl_rows(lines):
             if row.parse_error is None:
-                for key in _headers_of([row.values]):
+                for key in record_headers([row.values]):
                     if key not in seen:
                         seen.add(key)
                         headers.append(key)

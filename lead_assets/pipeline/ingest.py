@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from lead_assets.core.parsing import flatten_record
+from lead_assets.core.parsing import flatten_record, record_headers
 from lead_assets.pipeline.batch_registry import get_batch, set_batch_state
 from lead_assets.pipeline.reading import ensure_staged, read_staged
 from lead_assets.warehouse import read_partition, replace_partition
@@ -128,16 +128,11 @@ def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
     """Decode ``raw_json`` and rename each file's headers to canonical lead fields."""
     records = [flatten_record(json.loads(v)) for v in raw["raw_json"]]
     return frame_to_canonical(
-        pd.DataFrame.from_records(records, columns=_headers_in_order(records)),
+        pd.DataFrame.from_records(records, columns=record_headers(records)),
         row_ids=raw["row_id"].to_numpy(),
         parse_errors=raw["parse_error"].to_numpy(),
         sources=raw["source"].to_numpy(),
     )
-
-
-def _headers_in_order(records: list[dict]) -> list[str]:
-    """Every key of the records, in the order first seen."""
-    return list(dict.fromkeys(key for record in records for key in record))
 
 
 def frame_to_canonical(

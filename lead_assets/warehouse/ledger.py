@@ -139,22 +139,26 @@ class SpendLedger:
             run_spent = conn.execute(
                 text(committed_sql + " AND run_id = :r"), {"u": unit, "r": self.run_id}
             ).scalar_one()
-        if unit in b.available and run_spent is not None:
-            spent = run_spent
-            if spent + estimate > b.available[unit] + 1e-9:
-                raise BudgetExceededError(
-                    f"{unit} left above the reserve ({b.available[unit]:.4f}) would be exceeded: "
-                    f"{spent:.4f} committed in this run + {estimate:.4f} for the next call"
-                )
+        if (
+            unit in b.available
+            and run_spent is not None
+            and run_spent + estimate > b.available[unit] + 1e-9
+        ):
+            raise BudgetExceededError(
+                f"{unit} left above the reserve ({b.available[unit]:.4f}) would be exceeded: "
+                f"{run_spent:.4f} committed in this run + {estimate:.4f} for the next call"
+            )
         if unit != "usd":
             return
-        if b.usd_per_run is not None and run_spent is not None:
-            spent = run_spent
-            if spent + estimate > b.usd_per_run + 1e-9:
-                raise BudgetExceededError(
-                    f"run budget of ${b.usd_per_run:.2f} would be exceeded: ${spent:.4f} committed "
-                    f"in this run + ${estimate:.4f} for the next call (LEAD_ASSETS_BUDGET_USD_PER_RUN)"
-                )
+        if (
+            b.usd_per_run is not None
+            and run_spent is not None
+            and run_spent + estimate > b.usd_per_run + 1e-9
+        ):
+            raise BudgetExceededError(
+                f"run budget of ${b.usd_per_run:.2f} would be exceeded: ${run_spent:.4f} committed "
+                f"in this run + ${estimate:.4f} for the next call (LEAD_ASSETS_BUDGET_USD_PER_RUN)"
+            )
         if b.usd_per_day is not None:
             day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
             spent = conn.execute(

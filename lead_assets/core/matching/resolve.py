@@ -438,12 +438,14 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     # 4. Cluster ids, survivor flags and each cluster's account id.
     roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
     orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
-    cluster_ids, account_of = cluster_labels(roots, keys, orgs)
+    key_rank, key_names = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    cluster_ids = _cluster_ids(roots, key_rank, key_names)
+    account_of = _cluster_accounts(roots, orgs)
     completeness = np.zeros(n, dtype=np.int64)
     for f in SURVIVOR_FIELDS:
         completeness += np.array([bool(v) for v in _text(frame, f)], dtype=np.int64)
     # The survivor is the most complete record, ties to the largest key.
-    order = np.lexsort((-_rank(keys), -completeness, roots))
+    order = np.lexsort((-key_rank, -completeness, roots))
     is_survivor = np.zeros(n, dtype=bool)
     is_survivor[order[_first_per_group(roots[order])]] = True
     return pd.DataFrame(
@@ -478,11 +480,18 @@ def cluster_labels(
     cluster id (from the cluster's smallest key, so the same members always get the same id) and
     account id (see :func:`_cluster_accounts`). ``orgs`` is each row's domain, else company key."""
     key_rank, key_names = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    return _cluster_ids(roots, key_rank, key_names), _cluster_accounts(roots, orgs)
+
+
+def _cluster_ids(roots: np.ndarray, key_rank: np.ndarray, key_names: object) -> np.ndarray:
+    """Each row's cluster id, from its cluster's smallest key (``key_rank``: each key's position
+    among the sorted ``key_names``)."""
     smallest = pd.Series(key_rank).groupby(np.asarray(roots)).min()
     cluster_id = pd.Series(
-        [_stable_id("lc_", k) for k in key_names[smallest.to_numpy()]], index=smallest.index
+        [_stable_id("lc_", k) for k in np.asarray(key_names)[smallest.to_numpy()]],
+        index=smallest.index,
     )
-    return cluster_id.reindex(roots).to_numpy(), _cluster_accounts(roots, orgs)
+    return cluster_id.reindex(roots).to_numpy()
 
 
 def _cluster_accounts(roots: np.ndarray, orgs: list[str]) -> list[str | None]:
@@ -625,11 +634,8 @@ def accounts_from_votes(votes: pd.DataFrame, lead_counts: pd.Series) -> pd.DataF
     account, field_of = _rank(votes["account_id"]), _rank(votes["field"])
     leads = votes["leads"].to_numpy(dtype=np.int64)
     order = np.lexsort((_rank(votes["value"]), -leads, field_of, account))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (account[order][1:] != account[order][:-1]) | (
-        field_of[order][1:] != field_of[order][:-1]
-    )
-    best = votes.iloc[order[first]]
+    account_field = account.astype(np.int64) * (int(field_of.max(initial=0)) + 1) + field_of
+    best = votes.iloc[order[_first_per_group(account_field[order])]]
     for field in ACCOUNT_FIELDS:
         chosen = best[best["field"] == field].set_index("account_id")["value"]
         accounts[field] = chosen.reindex(ids)
