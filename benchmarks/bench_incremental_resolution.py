@@ -29,16 +29,16 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lead_assets.core.matching.resolve import cluster, cluster_labels, survivors
-from lead_assets.core.matching.synthetic_b2b import generate
-from lead_assets.pipeline.resolve import (
+from lead_assets.pipeline.incremental_resolution import (
     CLUSTER_COLUMNS,
     resolve_batch,
     write_account_state,
     write_blocks,
 )
+from lead_assets.sandbox.synthetic_b2b import generate
 from lead_assets.warehouse import apply_migrations, make_engine, replace_partition
 from lead_assets.warehouse.engine import write_transaction
-from lead_assets.warehouse.partitions import bulk_insert, frame_rows
+from lead_assets.warehouse.partition_writes import bulk_insert, frame_rows
 from lead_assets.warehouse.throwaway_pg import ThrowawayCluster
 from lead_assets_tests.conftest import create_database, drop_database
 

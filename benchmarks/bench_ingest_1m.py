@@ -8,7 +8,7 @@ folder, then
 
 1. one tick of ``file_drop_sensor`` (a fresh process, as the daemon evaluates it): identify the
    file, read it once streamed to quarantine or count it, register its 25k-row batches, archive;
-2. ``lead_assets.pipeline.daemon.drain`` with the file-drop sensor only (a fresh process; what
+2. ``lead_assets.inprocess_daemon.drain`` with the file-drop sensor only (a fresh process; what
    ``lead-assets run`` does before the paid steps): one ``ingest_job`` run per batch, in order.
    The first run parses the file once, streamed, into Parquet row groups; each run reads only its
    slice, writes ``raw_uploads`` and ``standardized_leads`` and runs the blocking checks.
@@ -116,7 +116,7 @@ with dg.DagsterInstance.get() as instance:
 DRAIN = """
 import dagster as dg
 from lead_assets.definitions import defs
-from lead_assets.pipeline.daemon import drain
+from lead_assets.inprocess_daemon import drain
 from sqlalchemy import create_engine, text
 from lead_assets.settings import database_url as warehouse_url
 times = []

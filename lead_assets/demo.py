@@ -56,7 +56,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
 
     from lead_assets.commands.resources import resolved_resource
     from lead_assets.definitions import build_definitions
-    from lead_assets.pipeline.daemon import drain, execute_run
+    from lead_assets.inprocess_daemon import drain, execute_run
     from lead_assets.pipeline.summary import batch_figures, export_paths
     from lead_assets.sensors.file_drop import landing_sensor_result
     from lead_assets.settings import landing_dir

@@ -16,7 +16,7 @@ import dagster as dg
 
 from lead_assets.core.icp import load_profiles
 from lead_assets.jobs import prospect_job
-from lead_assets.partitions import icp_partition_requests, lead_batches
+from lead_assets.partition_defs import icp_partition_requests, lead_batches
 from lead_assets.pipeline import maintenance, prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource

@@ -10,7 +10,7 @@ import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
 from lead_assets.core.pii import mask_text
-from lead_assets.partitions import lead_batches
+from lead_assets.partition_defs import lead_batches
 from lead_assets.pipeline import enrich, leedrush_flow
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
-from lead_assets.partitions import icp_pulls
+from lead_assets.partition_defs import icp_pulls
 from lead_assets.pipeline import prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.warehouse import WarehouseResource

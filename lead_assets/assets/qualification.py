@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
-from lead_assets.partitions import lead_batches
+from lead_assets.partition_defs import lead_batches
 from lead_assets.pipeline import qualify
 from lead_assets.resources.warehouse import WarehouseResource
 

@@ -4,8 +4,8 @@ import dagster as dg
 
 from lead_assets.assets.metadata import to_metadata
 from lead_assets.core.matching.settings import MATCH_SETTINGS
-from lead_assets.partitions import lead_batches
-from lead_assets.pipeline import resolve
+from lead_assets.partition_defs import lead_batches
+from lead_assets.pipeline import incremental_resolution
 from lead_assets.resources.warehouse import WarehouseResource
 
 
@@ -25,7 +25,7 @@ def deduplicated_accounts(
     person) and accounts (the same company), exact keys first, then fuzzy matching inside blocks,
     with guards against chaining unrelated records. Every link has a confidence; survivorship
     keeps each field's source. A full re-cluster is the explicit ``recluster_job``."""
-    stats = resolve.resolve_batch(warehouse.engine(), context.partition_key)
+    stats = incremental_resolution.resolve_batch(warehouse.engine(), context.partition_key)
     # The matcher's rules and thresholds travel with every materialization, so a change of
     # weights is visible next to the figures it changed.
     summary = {**stats.summary(), "match_settings": MATCH_SETTINGS.summary()}
@@ -35,7 +35,7 @@ def deduplicated_accounts(
 @dg.op(required_resource_keys={"warehouse"})
 def recluster_all(context: dg.OpExecutionContext) -> None:
     """Re-resolve every lead from scratch (maintenance; same code as the incremental path)."""
-    stats = resolve.recluster_all(context.resources.warehouse.engine())
+    stats = incremental_resolution.recluster_all(context.resources.warehouse.engine())
     context.log.info(f"reclustered: {stats.summary()}")
 
 

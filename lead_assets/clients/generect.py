@@ -28,16 +28,16 @@ from lead_assets.clients.errors import (
     ValidationError,
     VendorError,
 )
-from lead_assets.clients.generect_vocab import (
+from lead_assets.clients.http_policy import Outcome, RetryPolicy, error_message, send
+from lead_assets.clients.spend import NullSpendHook, SpendHook
+from lead_assets.clients.webhooks import verify_generect_signature
+from lead_assets.core.generect_vocabulary import (
     COMPANY_TYPES,
     HEADCOUNTS,
     REALTIME_ONLY_LEAD_FIELDS,
     normalize_headcount,
     normalize_seniority,
 )
-from lead_assets.clients.http_policy import Outcome, RetryPolicy, error_message, send
-from lead_assets.clients.spend import NullSpendHook, SpendHook
-from lead_assets.clients.webhooks import verify_generect_signature
 from lead_assets.core.prices import GENERECT_USD
 
 VENDOR = "generect"

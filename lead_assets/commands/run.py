@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lead_assets.commands.resources import require_settings, resolved_resource
     from lead_assets.definitions import defs
-    from lead_assets.pipeline.daemon import drain
+    from lead_assets.inprocess_daemon import drain
     from lead_assets.sensors.file_drop import landing_sensor_result
 
     require_settings(defs, ("warehouse", "generect", "leedrush"), "run")

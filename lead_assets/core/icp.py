@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import process
 
-from lead_assets.clients.generect_vocab import (
+from lead_assets.core.generect_vocabulary import (
     COMPANY_TYPES,
     HEADCOUNTS,
     INDUSTRIES,

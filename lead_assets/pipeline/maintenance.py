@@ -51,17 +51,17 @@ def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome
 
 
 def recluster_if_drifted(engine: Engine) -> StepOutcome:
-    """Full recluster when the incremental path's drift measure (``resolve.incremental_drift``,
+    """Full recluster when the incremental path's drift measure (``incremental_resolution.incremental_drift``,
     when the resolution module provides it) exceeds the limit."""
-    from lead_assets.pipeline import resolve
+    from lead_assets.pipeline import incremental_resolution
 
-    measure = getattr(resolve, "incremental_drift", None)
+    measure = getattr(incremental_resolution, "incremental_drift", None)
     if measure is None:
         return StepOutcome("recluster", False, "no drift measure available (hook only)")
     drift = float(measure(engine))
     if drift <= recluster_drift_limit():
         return StepOutcome("recluster", False, f"drift {drift:.4f} within the limit")
-    stats = resolve.recluster_all(engine)
+    stats = incremental_resolution.recluster_all(engine)
     return StepOutcome("recluster", True, f"drift {drift:.4f}: reclustered {stats.summary()}")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from lead_assets.core import quality
 from lead_assets.core.quality import Thresholds, Verdict
-from lead_assets.warehouse.partitions import table_columns
+from lead_assets.warehouse.partition_writes import table_columns
 
 # Columns of standardized_leads that enrichment, resolution and scoring read.
 REQUIRED_STANDARDIZED_COLUMNS = (

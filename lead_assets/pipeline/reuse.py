@@ -3,7 +3,7 @@
 Before any paid call of a batch, its leads are matched against the people already resolved in the
 warehouse with the same matcher as ``deduplicated_accounts`` (its public entry point
 :func:`lead_assets.core.matching.resolve.resolve`, over the incremental neighbourhood of
-:mod:`lead_assets.pipeline.resolve`). A lead that is a person already enriched within the
+:mod:`lead_assets.pipeline.incremental_resolution`). A lead that is a person already enriched within the
 answers' TTL is sent to no vendor: it reuses that person's enrichment (Generect row and Leedrush
 result, with their source and time). Several leads of one batch that are one person are bought
 once: the others reuse the one bought. The decision is stored in ``lead_reuse`` when the paid
@@ -34,7 +34,7 @@ from lead_assets.core import prices as price_table
 from lead_assets.core.matching.resolve import cluster
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import ResponseCache
-from lead_assets.warehouse.partitions import bulk_insert, frame_rows, read_partition
+from lead_assets.warehouse.partition_writes import bulk_insert, frame_rows, read_partition
 
 #: A person's enrichment is reused while its shortest-lived answer (the email verdict) is valid.
 PERSON_TTL = timedelta(days=30)
@@ -133,7 +133,7 @@ def match_known_people(
     people already enriched within :data:`PERSON_TTL`, or duplicates of another lead of the
     batch. The matcher sees the batch's leads with every resolved lead they could link to."""
     # The incremental neighbourhood of deduplicated_accounts, so the match is the one it makes.
-    from lead_assets.pipeline.resolve import _all_ok_leads, _assigned, neighbourhood
+    from lead_assets.pipeline.incremental_resolution import _all_ok_leads, _assigned, neighbourhood
 
     plan = ReusePlan(batch_key)
     if not len(leads):

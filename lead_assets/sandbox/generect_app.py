@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lead_assets.clients.generect_vocab import (
+from lead_assets.core.generect_vocabulary import (
     COMPANY_TYPES,
     DATABASE_COMPANY_FIELDS,
     HEADCOUNT_ALIASES,

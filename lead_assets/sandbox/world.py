@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
-from lead_assets.clients.generect_vocab import COMPANY_TYPES as _VOCAB_COMPANY_TYPES
-from lead_assets.clients.generect_vocab import HEADCOUNTS as _VOCAB_HEADCOUNTS
-from lead_assets.clients.generect_vocab import INDUSTRIES as _VOCAB_INDUSTRIES
+from lead_assets.core.generect_vocabulary import COMPANY_TYPES as _VOCAB_COMPANY_TYPES
+from lead_assets.core.generect_vocabulary import HEADCOUNTS as _VOCAB_HEADCOUNTS
+from lead_assets.core.generect_vocabulary import INDUSTRIES as _VOCAB_INDUSTRIES
 
 FIRST = [
     "James",

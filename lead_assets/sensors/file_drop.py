@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from lead_assets.core.pii import mask_text
 from lead_assets.jobs import ingest_job
-from lead_assets.partitions import lead_batches
+from lead_assets.partition_defs import lead_batches
 from lead_assets.pipeline.batch_registry import LeadBatch, batches_in_state
 from lead_assets.pipeline.landing import scan_landing
 from lead_assets.resources.warehouse import WarehouseResource

@@ -5,7 +5,7 @@ the new leads."""
 import dagster as dg
 
 from lead_assets.jobs import prospect_job
-from lead_assets.partitions import icp_partition_requests
+from lead_assets.partition_defs import icp_partition_requests
 from lead_assets.pipeline import prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.warehouse import WarehouseResource

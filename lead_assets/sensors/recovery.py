@@ -75,7 +75,7 @@ def _dead_in_process_runs(instance: dg.DagsterInstance) -> set[str]:
     them STARTED for ever, holding pool slots, whether or not they had claimed a batch."""
     import socket
 
-    from lead_assets.pipeline.daemon import HOST_TAG, PID_TAG
+    from lead_assets.inprocess_daemon import HOST_TAG, PID_TAG
     from lead_assets.warehouse.ledger import pid_alive
 
     runs = instance.get_runs(

@@ -19,7 +19,7 @@ SLOW_JOB = textwrap.dedent(
     """
     import time
     import dagster as dg
-    from lead_assets.pipeline.daemon import execute_run
+    from lead_assets.inprocess_daemon import execute_run
 
     @dg.asset
     def slow() -> None:

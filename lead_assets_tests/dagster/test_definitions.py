@@ -54,7 +54,7 @@ def test_outputs_and_vendor_state_carry_freshness_policies(monkeypatch) -> None:
 def test_ingest_materializes_on_postgres_instance(
     pg_instance: dg.DagsterInstance, landing: Path, pg_database: str
 ) -> None:
-    from lead_assets.partitions import lead_batches
+    from lead_assets.partition_defs import lead_batches
 
     assert type(pg_instance.event_log_storage).__name__ == "PostgresEventLogStorage"
     (landing / "crm_export.csv").write_text(CSV)

@@ -6,7 +6,7 @@ import time
 
 import dagster as dg
 
-from lead_assets.pipeline.daemon import drain
+from lead_assets.inprocess_daemon import drain
 
 
 def test_the_timeout_bounds_time_without_progress_not_a_long_files_runs(sqlite_instance) -> None:  # type: ignore[no-untyped-def]

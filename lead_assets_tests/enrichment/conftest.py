@@ -47,7 +47,7 @@ class Pipeline:
 
     def drain(self, *sensors: str) -> list[tuple[str, str, bool]]:
         """Tick sensors until idle; return the runs made."""
-        from lead_assets.pipeline.daemon import drain
+        from lead_assets.inprocess_daemon import drain
 
         names = sensors or ("file_drop_sensor", "credits_sensor", "leedrush_status_sensor")
         return drain(

@@ -24,9 +24,9 @@ from lead_assets.clients.generect import (
     parse_count,
     request_key,
 )
-from lead_assets.clients.generect_vocab import normalize_headcount, normalize_seniority
 from lead_assets.clients.http_policy import RetryPolicy
 from lead_assets.clients.spend import MemorySpendHook
+from lead_assets.core.generect_vocabulary import normalize_headcount, normalize_seniority
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.server import serve_in_thread

@@ -219,7 +219,7 @@ def test_every_generated_row_ends_in_exactly_one_outcome(
     for lead_file in files:
         (folder / lead_file.name).write_bytes(lead_file.data)
         p.drop(folder / lead_file.name)
-    from lead_assets.pipeline.daemon import drain
+    from lead_assets.inprocess_daemon import drain
 
     outcome = drain(
         p.defs,
@@ -249,7 +249,7 @@ def _pipeline(factory):  # type: ignore[no-untyped-def]
 def test_a_batch_without_one_ok_lead_resolves_to_nothing(warehouse) -> None:  # type: ignore[no-untyped-def]
     # Found by the property above: every row rejected -> empty clusters with float columns,
     # which pandas refused to join on the text key (deduplicated_accounts failed).
-    from lead_assets.pipeline.resolve import resolve_batch
+    from lead_assets.pipeline.incremental_resolution import resolve_batch
 
     stats = resolve_batch(warehouse, "2026-12-01T0000Z-all_rejected-000000-0001")
     assert (stats.batch_leads, stats.batch_duplicates) == (0, 0)

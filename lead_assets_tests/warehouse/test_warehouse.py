@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from lead_assets.warehouse import apply_migrations, make_engine, read_partition, replace_partition
 from lead_assets.warehouse.migrations import applied_versions, discover
-from lead_assets.warehouse.partitions import count_partition
+from lead_assets.warehouse.partition_writes import count_partition
 
 ASSET_TABLES = {
     "raw_uploads",

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 # The seniority scale is the vendors' request vocabulary (owner ... intern), kept in one place.
-from lead_assets.clients.generect_vocab import SENIORITIES  # noqa: F401
+from lead_assets.core.generect_vocabulary import SENIORITIES  # noqa: F401
 
 _ABBREVIATIONS = [
     (r"\bsr\.?(?=\s|$)", "Senior"),

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from lead_assets.core.matching.synthetic_b2b import generate
-from lead_assets.pipeline.resolve import recluster_all, resolve_batch
+from lead_assets.pipeline.incremental_resolution import recluster_all, resolve_batch
+from lead_assets.sandbox.synthetic_b2b import generate
 from lead_assets.warehouse import replace_partition
 
 BATCHES = [f"2026-11-22T0{i}00Z-part-000000-0001" for i in range(3)]

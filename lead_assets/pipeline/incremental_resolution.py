@@ -26,7 +26,7 @@ from lead_assets.core.matching.resolve import (
 )
 from lead_assets.core.missing import none_for_missing
 from lead_assets.warehouse.engine import write_transaction
-from lead_assets.warehouse.partitions import bulk_insert, frame_rows
+from lead_assets.warehouse.partition_writes import bulk_insert, frame_rows
 
 log = logging.getLogger(__name__)
 
