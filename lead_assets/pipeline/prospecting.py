@@ -199,6 +199,24 @@ def _mark_pulled(engine: Engine, batch_key: str, leads: int) -> None:
         )
 
 
+def unpulled_batches(engine: Engine) -> list[str]:
+    """Keys of registered ICP batches whose pull has not completed. While one waits, its profile
+    gets no new batch; if its pull run failed, the counts sensor requests the pull again (a
+    re-run continues from the pages already stored, so nothing is bought twice)."""
+    with engine.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT batch_key FROM lead_batches WHERE source = 'generect'"
+                    " AND state = 'registered'"
+                    " AND batch_key NOT IN (SELECT batch_key FROM icp_pulls_done)"
+                    " ORDER BY batch_key"
+                )
+            )
+        ]
+
+
 def pulled_batches(engine: Engine) -> set[str]:
     """Keys of ICP batches whose pull is complete (ready to be ingested)."""
     with engine.connect() as conn:

@@ -1,6 +1,7 @@
 """The Generect counts sensor: polls the free count endpoints for each ICP profile and, when a
 count grows past what was already pulled, registers a lead batch and requests the run that pulls
-the new leads."""
+the new leads. A pull whose run failed (a vendor outage, a budget stop) is requested again at the
+next tick, so the leads already bought in it are not stranded and the profile is not blocked."""
 
 import dagster as dg
 
@@ -23,12 +24,18 @@ from lead_assets.resources.warehouse import WarehouseResource
 def generect_counts_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, generect: GenerectResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Register a batch per grown profile and request ``prospect_job`` for it."""
-    grown = prospecting.check_profiles(warehouse.engine(), generect, log=context.log)
-    if not grown:
-        return dg.SkipReason("no ICP profile count grew")
+    """Register a batch per grown profile and request ``prospect_job`` for it; retry failed pulls."""
+    engine = warehouse.engine()
+    retries = [
+        dg.RunRequest(run_key=f"prospect:{key}:retry{attempt}", partition_key=key)
+        for key, attempt in failed_pulls(context.instance, prospecting.unpulled_batches(engine))
+    ]
+    grown = prospecting.check_profiles(engine, generect, log=context.log)
+    if not grown and not retries:
+        return dg.SkipReason("no ICP profile count grew and no pull waits for a retry")
     return dg.SensorResult(
-        run_requests=[
+        run_requests=retries
+        + [
             dg.RunRequest(
                 run_key=f"prospect:{g.batch_key}",
                 partition_key=g.batch_key,
@@ -40,3 +47,20 @@ def generect_counts_sensor(
             context.instance, [g.batch_key for g in grown]
         ),
     )
+
+
+def failed_pulls(instance: dg.DagsterInstance, keys: list[str]) -> list[tuple[str, int]]:
+    """(batch key, attempt number) for each unpulled batch whose latest pull run failed or was
+    canceled and that has no run in flight. A batch with no run yet is left alone: its first run
+    request is the daemon's to launch."""
+    retry: list[tuple[str, int]] = []
+    for key in keys:
+        runs = instance.get_runs(
+            filters=dg.RunsFilter(job_name=prospect_job.name, tags={"dagster/partition": key})
+        )  # newest first
+        if runs and all(r.is_finished for r in runs) and runs[0].status in _FAILED:
+            retry.append((key, sum(r.status in _FAILED for r in runs)))
+    return retry
+
+
+_FAILED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)

@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import text
 
+from lead_assets.sandbox.generect_app import GenerectSandboxConfig
 from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
@@ -199,3 +200,30 @@ def test_credits_sensor_explains_why_batches_wait(pipeline_factory, tmp_path: Pa
     result = tick(p, "credits_sensor")
     [request] = result.run_requests
     assert request.run_key == f"enrich:{keys(p)[0]}:r0"
+
+
+def test_a_failed_pull_is_requested_again_and_keeps_what_it_bought(
+    pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    profiles = tmp_path / "icp.yaml"
+    profiles.write_text(
+        "profiles:\n  - name: vp_software\n    lead_criteria: {seniorities: [vp], company_industries: [Software Development],"
+        " company_headcounts: ['51-200']}\n    max_leads_per_pull: 25\n    budget_usd: 1.0\n"
+    )
+    monkeypatch.setenv("LEAD_ASSETS_ICP_PROFILES", str(profiles))
+    p = pipeline_factory(generect=GenerectSandboxConfig(balance=0.0))
+    [request] = tick(p, "generect_counts_sensor").run_requests  # counting is free
+    key = request.partition_key
+    job = p.defs.resolve_job_def("prospect_job")
+    failed = job.execute_in_process(instance=p.instance, partition_key=key, raise_on_error=False)
+    assert not failed.success
+    # The next tick asks for the pull again (a run key of its own, so the daemon launches it).
+    [retry] = tick(p, "generect_counts_sensor").run_requests
+    assert retry.partition_key == key and retry.run_key == f"prospect:{key}:retry1"
+    p.sandbox.generect.state.sandbox.account.balance = 50.0  # the account is topped up
+    assert job.execute_in_process(instance=p.instance, partition_key=key).success
+    with p.engine.connect() as conn:
+        pulled = conn.execute(text("SELECT COUNT(*) FROM icp_prospects")).scalar_one()
+    assert pulled == 25
+    # Done: no retry, and no new batch while this one waits to be ingested.
+    assert isinstance(tick(p, "generect_counts_sensor"), dg.SkipReason)
