@@ -240,6 +240,13 @@ def max_batch_rows() -> int:
     return _int_env("LEAD_ASSETS_BATCH_ROWS", 25_000)
 
 
+def landing_quiet_seconds() -> float:
+    """A dropped file untouched for this long is complete (``LEAD_ASSETS_LANDING_QUIET_S``,
+    default 5: as long as the old rule's wait between two ticks, so no less safe, but a file
+    moved or copied in before a tick is taken at that tick instead of the next one)."""
+    return float(_number_env("LEAD_ASSETS_LANDING_QUIET_S", 5.0, "seconds such as 5") or 0)
+
+
 def max_file_bytes() -> int:
     """Files above this size, or inflating past it, are quarantined (``LEAD_ASSETS_MAX_FILE_BYTES``,
     default 300 MB: what one host can parse in memory, see ``core.parsing.DEFAULT_MAX_BYTES``)."""
@@ -281,6 +288,12 @@ ENV_VARS: tuple[EnvVarDoc, ...] = (
     ),
     EnvVarDoc("LEAD_ASSETS_OUTBOX_DIR", "<state>/outbox", False, "per-batch exports"),
     EnvVarDoc("LEAD_ASSETS_BATCH_ROWS", "25000", False, "largest lead batch cut from one file"),
+    EnvVarDoc(
+        "LEAD_ASSETS_LANDING_QUIET_S",
+        "5",
+        False,
+        "a dropped file unmodified for this many seconds is complete",
+    ),
     EnvVarDoc(
         "LEAD_ASSETS_MAX_FILE_BYTES",
         "300000000",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,12 +169,14 @@ def scan_landing(
     max_bytes: int = 300_000_000,
     all_complete: bool = False,
     only: set[str] | None = None,
+    quiet_s: float = 5.0,
 ) -> LandingScan:
     """One pass over ``landing``.
 
     A file is complete when a ``<name>.done`` marker exists, when its size and mtime are the same
-    as on the previous pass (observations kept in the warehouse), or when ``all_complete`` (files
-    given on the command line). At most ``max_files`` complete files are handled per pass so a
+    as on the previous pass (observations kept in the warehouse), when nothing has written to it
+    for ``quiet_s`` seconds (wall clock, since mtime is), or when ``all_complete`` (files given on
+    the command line). At most ``max_files`` complete files are handled per pass so a
     sensor tick stays short even with thousands of files present; the rest wait for later passes.
     ``only`` restricts the pass to the given file names.
     """
@@ -188,6 +191,7 @@ def scan_landing(
     with os.scandir(landing) as it:
         markers = {e.name for e in it if e.name.endswith(DONE_SUFFIX)}
     previous = load_observations(engine)
+    quiet_before_ns = time.time_ns() - int(quiet_s * 1e9)
     handled = 0
     for entry in entries:
         st = entry.stat(follow_symlinks=False)
@@ -196,6 +200,7 @@ def scan_landing(
             all_complete
             or (entry.name + DONE_SUFFIX) in markers
             or previous.get(entry.name) == observation
+            or st.st_mtime_ns <= quiet_before_ns
         )
         if not complete:
             result.pending[entry.name] = observation

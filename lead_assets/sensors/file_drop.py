@@ -13,7 +13,12 @@ from lead_assets.partition_defs import lead_batches
 from lead_assets.pipeline.batch_registry import LeadBatch, batches_in_state
 from lead_assets.pipeline.landing import scan_landing
 from lead_assets.resources.warehouse import WarehouseResource
-from lead_assets.settings import landing_dir, max_batch_rows, max_file_bytes
+from lead_assets.settings import (
+    landing_dir,
+    landing_quiet_seconds,
+    max_batch_rows,
+    max_file_bytes,
+)
 
 INGESTED_HERE = ("file", "reverify")
 
@@ -87,6 +92,7 @@ def landing_sensor_result(
         max_bytes=max_file_bytes(),
         all_complete=all_complete,
         only=only,
+        quiet_s=landing_quiet_seconds(),
     )
     _requeue_ended_ingests(instance, engine)
     waiting = ready_to_ingest(engine)
@@ -126,12 +132,14 @@ def landing_sensor_result(
 
 @dg.sensor(
     job=ingest_job,
-    # A tick is a directory listing and a few warehouse reads: cheap enough to run often.
-    minimum_interval_seconds=5,
+    # A tick is a directory listing and a few warehouse reads: cheap enough to run at every pass
+    # of the daemon's 5 s sensor loop (an interval of exactly 5 s is missed when a pass starts a
+    # little early, and then the sensor waits 10 s).
+    minimum_interval_seconds=4,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Watches LEAD_ASSETS_LANDING_DIR. A file is taken once it is complete (unchanged across two "
-        "ticks, or a <name>.done marker), split into lead batches (dynamic partitions) and moved to "
+        "Watches LEAD_ASSETS_LANDING_DIR. A file is taken once it is complete (untouched for "
+        "LEAD_ASSETS_LANDING_QUIET_S, unchanged across two ticks, or a <name>.done marker), split into lead batches (dynamic partitions) and moved to "
         "archive/; unusable files go to quarantine/ with a reason file."
     ),
 )

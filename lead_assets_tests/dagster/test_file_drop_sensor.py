@@ -66,6 +66,27 @@ def test_growing_file_is_not_taken(sqlite_instance, landing: Path, wh) -> None: 
     assert result.run_requests == []  # it changed since the last tick: still being written
 
 
+def test_a_file_untouched_for_the_quiet_period_is_taken_at_the_first_tick(
+    sqlite_instance, landing: Path, wh, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    old, fresh = landing / "moved_in.csv", landing / "being_written.csv"
+    old.write_text(CSV)
+    fresh.write_text(CSV.replace("acme", "beta"))
+    past = os.stat(old).st_mtime - 6  # written 6 s ago, then moved into the folder (mv keeps mtime)
+    os.utime(old, (past, past))
+    monkeypatch.setenv("LEAD_ASSETS_LANDING_QUIET_S", "5")
+    first = tick(sqlite_instance, wh, None)
+    [request] = first.run_requests
+    assert "moved_in" in request.partition_key and fresh.exists() and not old.exists()
+    # A quiet period longer than the file's age: the old rule (two equal ticks) decides.
+    monkeypatch.setenv("LEAD_ASSETS_LANDING_QUIET_S", "3600")
+    assert [
+        r
+        for r in tick(sqlite_instance, wh, first.cursor).run_requests
+        if "being_written" in r.partition_key
+    ]
+
+
 def test_done_marker_completes_at_once(sqlite_instance, landing: Path, wh) -> None:  # type: ignore[no-untyped-def]
     (landing / "drop.csv").write_text(CSV)
     (landing / "drop.csv.done").write_text("")
@@ -159,7 +180,11 @@ def test_large_file_becomes_sorted_batches(
     assert len(set(keys)) == 3
 
 
-def test_ten_thousand_files_keep_the_cursor_tiny(sqlite_instance, landing: Path, wh) -> None:  # type: ignore[no-untyped-def]
+def test_ten_thousand_files_keep_the_cursor_tiny(
+    sqlite_instance, landing: Path, wh, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Writing 10,000 files takes longer than the quiet period: only the two-tick rule here.
+    monkeypatch.setenv("LEAD_ASSETS_LANDING_QUIET_S", "3600")
     for i in range(10_000):
         (landing / f"f{i:05d}.csv").write_text(f"email\nperson{i}@example.com\n")
     result = tick(sqlite_instance, wh, None)
