@@ -417,6 +417,52 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     return {(b, r) for b, r in found if b != batch_key}
 
 
+def incremental_drift(engine: Engine, *, sample_clusters: int = 500, seed: int = 0) -> float:
+    """How far the stored clusters have drifted from what a full re-cluster would decide, as the
+    share of sampled leads whose cluster would change.
+
+    The incremental path decides each batch against the neighbourhood it could see then; later
+    batches can make another decision right (a lead that bridges two clusters, a guard that
+    would now refuse a merge). A sample of stored clusters is read with the same neighbourhood
+    the incremental path reads (every lead the matcher could compare them with, and whole
+    clusters), resolved afresh, and each sampled lead's co-members compared with the stored
+    ones. Nightly maintenance re-clusters when this passes ``LEAD_ASSETS_RECLUSTER_DRIFT``."""
+    import random
+
+    with write_transaction(engine) as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT lead_cluster_id FROM lead_survivors"))]
+        if not ids:
+            return 0.0
+        picked = random.Random(seed).sample(sorted(ids), min(sample_clusters, len(ids)))
+        _create_probe(conn)
+        _probe(conn, [("c", c) for c in picked])
+        seeds = conn.execute(
+            text(
+                f"SELECT c.batch_key, c.row_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
+                " WHERE p.kind = 'c' AND p.value = c.lead_cluster_id"
+            )
+        ).all()
+        _probe(conn, sorted((b, r) for b, r in seeds))
+        sampled = _leads(conn, probed=True)
+        wider = _neighbour_keys(conn, sampled, "") | {(b, r) for b, r in seeds}
+        _probe(conn, sorted(wider))
+        subset = _leads(conn, probed=True).sort_values("key", kind="stable")
+        stored = _stored_links(conn)[["key", "lead_cluster_id"]]
+        _drop_temporary(conn)
+    fresh = cluster(subset.reset_index(drop=True))[["key", "lead_cluster_id"]]
+    both = fresh.merge(stored, on="key", suffixes=("_fresh", "_stored"))
+    # A lead agrees when the same leads share its cluster both ways (ids are not comparable).
+    groups = {
+        side: both.groupby(f"lead_cluster_id_{side}")["key"].transform(
+            lambda k: "\x1f".join(sorted(k))
+        )
+        for side in ("fresh", "stored")
+    }
+    mine = both["key"].isin(sampled["key"])
+    changed = (groups["fresh"] != groups["stored"])[mine]
+    return float(changed.mean()) if len(changed) else 0.0
+
+
 def _create_probe(conn: Connection) -> None:
     # Session-local; dropped at the end of the pass (and by a rollback, which undoes its DDL).
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PROBE} (kind TEXT, value TEXT)"))

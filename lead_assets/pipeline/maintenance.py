@@ -51,14 +51,12 @@ def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome
 
 
 def recluster_if_drifted(engine: Engine) -> StepOutcome:
-    """Full recluster when the incremental path's drift measure (``incremental_resolution.incremental_drift``,
-    when the resolution module provides it) exceeds the limit."""
+    """Full recluster when the incremental path's drift (``incremental_resolution.
+    incremental_drift``: the share of sampled leads a full pass would cluster differently)
+    exceeds ``LEAD_ASSETS_RECLUSTER_DRIFT``."""
     from lead_assets.pipeline import incremental_resolution
 
-    measure = getattr(incremental_resolution, "incremental_drift", None)
-    if measure is None:
-        return StepOutcome("recluster", False, "no drift measure available (hook only)")
-    drift = float(measure(engine))
+    drift = incremental_resolution.incremental_drift(engine)
     if drift <= recluster_drift_limit():
         return StepOutcome("recluster", False, f"drift {drift:.4f} within the limit")
     stats = incremental_resolution.recluster_all(engine)

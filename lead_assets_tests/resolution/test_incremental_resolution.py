@@ -158,3 +158,30 @@ def test_a_cluster_a_lead_leaves_keeps_the_golden_record_of_those_who_stay(
     state = _assert_same_as_full_recluster(warehouse)
     assert kept_id in {s[0] for s in state["survivors"]}
     assert (BATCHES[0], a, kept_id) in {(c[0], c[1], c[2]) for c in state["clusters"]}
+
+
+def test_the_drift_measure_sees_clusters_a_full_recluster_would_change(
+    warehouse: Engine, leads: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lead_assets.pipeline.incremental_resolution import incremental_drift
+    from lead_assets.pipeline.maintenance import recluster_if_drifted
+
+    for i, key in enumerate(BATCHES):
+        _load(warehouse, key, leads.iloc[i * 500 : (i + 1) * 500])
+        resolve_batch(warehouse, key)
+    assert incremental_drift(warehouse) == 0.0  # incremental decided as a full pass would
+    monkeypatch.setenv("LEAD_ASSETS_RECLUSTER_DRIFT", "0.02")
+    assert not recluster_if_drifted(warehouse).done
+    # Stored clusters no full pass would make: a fifth of the clusters glued onto one.
+    with warehouse.begin() as conn:
+        ids = sorted(r[0] for r in conn.execute(text("SELECT lead_cluster_id FROM lead_survivors")))
+        glued = ids[1 : len(ids) // 5]
+        conn.execute(
+            text("UPDATE lead_clusters SET lead_cluster_id = :a WHERE lead_cluster_id = :b"),
+            [{"a": ids[0], "b": b} for b in glued],
+        )
+    drift = incremental_drift(warehouse)
+    assert 0.1 < drift < 0.5
+    outcome = recluster_if_drifted(warehouse)
+    assert outcome.done and f"drift {drift:.4f}" in outcome.detail
+    assert incremental_drift(warehouse) == 0.0
