@@ -7,7 +7,6 @@ others still run (a vendor outage must not stop the cache from being pruned).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,14 +38,11 @@ class StepOutcome:
 
 
 def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:  # type: ignore[no-untyped-def]
-    """Hook for issue 10's reconciliation (``lead_assets.pipeline.reconcile.reconcile``): called
-    when that module exists; otherwise the step says so and does nothing."""
-    try:
-        module = importlib.import_module("lead_assets.pipeline.reconcile")
-    except ModuleNotFoundError:
-        return StepOutcome("reconcile", False, "no reconcile step installed (hook only)")
-    stats = module.reconcile(engine, generect, leedrush)
-    summary = stats.summary() if hasattr(stats, "summary") else {}
+    """Settle what runs left unknown or reserved against the vendors' books
+    (:func:`lead_assets.pipeline.reconcile.reconcile`)."""
+    from lead_assets.pipeline.reconcile import reconcile
+
+    summary = reconcile(engine, generect, leedrush).summary()
     return StepOutcome("reconcile", True, f"reconciled: {summary}", len(summary))
 
 
