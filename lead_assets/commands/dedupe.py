@@ -7,7 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from lead_assets.commands.progress import StepProgress, progress_wanted
 
 HELP = "Standardize and cluster a lead file; write every input row with lead_cluster_id and account_id."
 
@@ -18,10 +21,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, required=True, metavar="OUT", help="CSV to write"
     )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar of the four stages on stderr (default: on a terminal only)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Parse, standardize, resolve, write."""
+    started = time.perf_counter()
+    bar = StepProgress(str(args.input.name), 4, enabled=progress_wanted(args.progress))
+
+    def stage(what: str) -> None:
+        # Long files take minutes: each stage is reported on stderr as it ends (stdout keeps the
+        # one summary line), as a bar on a terminal and as a line elsewhere.
+        if bar.enabled:
+            bar.advance(what)
+        else:
+            print(f"  {what} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+
+    with bar:
+        return _dedupe(args, stage)
+
+
+def _dedupe(args: argparse.Namespace, stage: Callable[[str], None]) -> int:
+    """The four stages: read, standardize, resolve, write."""
     import pandas as pd
 
     from lead_assets.core.exports import neutralize_frame
@@ -29,13 +55,6 @@ def run(args: argparse.Namespace) -> int:
     from lead_assets.core.parsing import FileRejected, flatten_record, parse_file
     from lead_assets.core.standardize import standardize_large
     from lead_assets.pipeline.ingest import frame_to_canonical
-
-    started = time.perf_counter()
-
-    def stage(what: str) -> None:
-        # Long files take minutes: each stage is reported on stderr as it ends (stdout keeps the
-        # one summary line).
-        print(f"  {what} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
 
     try:
         parsed = parse_file(args.input)

@@ -9,6 +9,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from lead_assets.commands.progress import StepProgress, progress_wanted
+
 HELP = (
     "Process lead files headlessly exactly as a file drop would (same sensors, assets and "
     "partitions, against the configured instance and warehouse) and print a summary per batch."
@@ -24,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="+", type=Path, metavar="PATH", help="lead files (CSV, JSON, JSONL, .gz)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line per batch")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar of the batches' runs on stderr (default: on a terminal only)",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -86,18 +94,29 @@ def run(args: argparse.Namespace) -> int:
         for event in result.asset_events or []:  # landing_files: each file's outcome in the UI
             instance.report_runless_asset_event(event)
         quiet = args.json
-        with stop_on_signals() as stop:
+        # Three runs per batch (ingest, enrich, collect); the bar fills when the drain ends.
+        bar = StepProgress(
+            f"{len(summary['batches'])} batch(es)",
+            3 * len(summary["batches"]),
+            enabled=progress_wanted(args.progress),
+        )
+
+        def on_run(job: str, key: str, ok: bool) -> None:
+            bar.advance(f"{job} {'ok' if ok else 'FAILED'}")
+            if not quiet:
+                print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}")
+
+        with stop_on_signals() as stop, bar:
             try:
                 outcome = drain(
                     defs,
                     instance,
                     [s for s in PIPELINE_SENSORS if _has_sensor(defs, s)],
                     timeout_seconds=args.timeout,
-                    on_run=None
-                    if quiet
-                    else lambda job, key, ok: print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}"),
+                    on_run=on_run,
                     should_stop=stop.is_set,
                 )
+                bar.finish()
             except KeyboardInterrupt:  # a signal between runs: nothing is left half-written
                 stop.set()
                 outcome = None

@@ -80,9 +80,13 @@ def test_run_json_accounts_for_every_row(tmp_path: Path) -> None:
             str(SAMPLES / "salesforce_report_cp1252.csv"),
             str(SAMPLES / "inventory_not_leads.csv"),
             "--json",
+            "--progress",
             env=env,
         )
     assert result.returncode == 0, result.stderr[-3000:]
+    # The bar (stderr) counts the batch's three runs; stdout is nothing but the JSON lines.
+    assert "1 batch(es)" in result.stderr and "3/3" in result.stderr
+    assert all(line.startswith("{") for line in result.stdout.splitlines())
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     by_status = {r["status"]: r for r in rows}
     quarantined = by_status["quarantined"]
@@ -138,6 +142,11 @@ def test_dedupe_keeps_every_row_and_adds_ids(tmp_path: Path) -> None:
     )
     assert frame.loc[0, "account_id"] == frame.loc[1, "account_id"]
     assert pd.isna(frame.loc[3, "lead_cluster_id"])  # an unidentifiable row is kept, not clustered
+    # Piped, the stages are plain lines; --progress draws the bar (stdout unchanged either way).
+    assert "  resolved (" in result.stderr
+    barred = cli("dedupe", str(source), "-o", str(out), "--progress")
+    assert barred.returncode == 0 and barred.stdout == result.stdout
+    assert "4/4" in barred.stderr and "written" in barred.stderr
 
 
 def test_dedupe_reads_nested_records_wherever_they_start(tmp_path: Path) -> None:
