@@ -62,66 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
     from lead_assets.commands.resources import require_settings, resolved_resource
     from lead_assets.definitions import defs
-    from lead_assets.inprocess_daemon import drain
-    from lead_assets.sensors.file_drop import landing_sensor_result
 
     require_settings(defs, ("warehouse", "generect", "leedrush"), "run")
     # The summary is the output; Dagster's step-by-step debug log would drown it.
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    landing = landing_dir()
-    landing.mkdir(parents=True, exist_ok=True)
-    names: dict[str, Path] = {}
-    for path in args.paths:
-        # Copy (the user's file stays where it is) under a name that cannot collide.
-        target = landing / path.name
-        n = 1
-        while target.exists():
-            target = landing / f"{path.stem}.{n}{path.suffix}"
-            n += 1
-        shutil.copyfile(path, target)
-        names[target.name] = path
-
+    names = _copy_to_landing(args.paths, landing_dir())
     warehouse = resolved_resource(defs, "warehouse")
     with dg.DagsterInstance.get() as instance:
-        # The file-drop sensor's own decision, restricted to these files and told they are complete.
-        result, summary = landing_sensor_result(
-            instance, warehouse, None, all_complete=True, only=set(names)
-        )
-        for request in result.dynamic_partitions_requests or []:
-            instance.add_dynamic_partitions(
-                request.partitions_def_name, list(request.partition_keys)
-            )
-        for event in result.asset_events or []:  # landing_files: each file's outcome in the UI
-            instance.report_runless_asset_event(event)
-        quiet = args.json
-        # Three runs per batch (ingest, enrich, collect); the bar fills when the drain ends.
-        bar = StepProgress(
-            f"{len(summary['batches'])} batch(es)",
-            3 * len(summary["batches"]),
-            enabled=progress_wanted(args.progress),
-        )
-
-        def on_run(job: str, key: str, ok: bool) -> None:
-            bar.advance(f"{job} {'ok' if ok else 'FAILED'}")
-            if not quiet:
-                print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}")
-
-        with stop_on_signals() as stop, bar:
-            try:
-                outcome = drain(
-                    defs,
-                    instance,
-                    [s for s in PIPELINE_SENSORS if _has_sensor(defs, s)],
-                    timeout_seconds=args.timeout,
-                    on_run=on_run,
-                    should_stop=stop.is_set,
-                )
-                bar.finish()
-            except KeyboardInterrupt:  # a signal between runs: nothing is left half-written
-                stop.set()
-                outcome = None
-            if outcome is not None and outcome.interrupted:
-                stop.set()  # signalled inside a run: Dagster interrupted it and took the signal
+        summary = _register(instance, warehouse, names)
+        with stop_on_signals() as stop:
+            outcome = _drain(defs, instance, args, len(summary["batches"]), stop)
     rows = _summaries(warehouse.engine(), summary, names, interrupted=stop.is_set())
     for row in rows:
         print(json.dumps(row) if args.json else _human(row))
@@ -138,6 +88,69 @@ def run(args: argparse.Namespace) -> int:
     failed_runs = [r for r in outcome.runs if not r[2]] if outcome else []
     unfinished = [r for r in rows if r.get("batch") and r["status"] != "done"]
     return 1 if failed_runs or outcome.failures or unfinished else 0
+
+
+def _copy_to_landing(paths: list[Path], landing: Path) -> dict[str, Path]:
+    """Copy each file into the landing folder (the user's file stays where it is) under a name
+    that cannot collide; landing name -> the user's path."""
+    landing.mkdir(parents=True, exist_ok=True)
+    names: dict[str, Path] = {}
+    for path in paths:
+        target = landing / path.name
+        n = 1
+        while target.exists():
+            target = landing / f"{path.stem}.{n}{path.suffix}"
+            n += 1
+        shutil.copyfile(path, target)
+        names[target.name] = path
+    return names
+
+
+def _register(instance, warehouse, names: dict[str, Path]) -> dict:  # type: ignore[no-untyped-def]
+    """The file-drop sensor's own decision, restricted to these files and told they are
+    complete, applied as the daemon would apply it; its summary."""
+    from lead_assets.sensors.file_drop import landing_sensor_result
+
+    result, summary = landing_sensor_result(
+        instance, warehouse, None, all_complete=True, only=set(names)
+    )
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    for event in result.asset_events or []:  # landing_files: each file's outcome in the UI
+        instance.report_runless_asset_event(event)
+    return summary
+
+
+def _drain(defs, instance, args: argparse.Namespace, batches: int, stop: _Stop):  # type: ignore[no-untyped-def]
+    """Tick the pipeline's sensors until no work is left, one line (and a bar step) per run;
+    None when a signal arrived between runs."""
+    from lead_assets.inprocess_daemon import drain
+
+    # Three runs per batch (ingest, enrich, collect); the bar fills when the drain ends.
+    bar = StepProgress(f"{batches} batch(es)", 3 * batches, enabled=progress_wanted(args.progress))
+
+    def on_run(job: str, key: str, ok: bool) -> None:
+        bar.advance(f"{job} {'ok' if ok else 'FAILED'}")
+        if not args.json:
+            print(f"  {job} [{key}] {'ok' if ok else 'FAILED'}")
+
+    with bar:
+        try:
+            outcome = drain(
+                defs,
+                instance,
+                [s for s in PIPELINE_SENSORS if _has_sensor(defs, s)],
+                timeout_seconds=args.timeout,
+                on_run=on_run,
+                should_stop=stop.is_set,
+            )
+        except KeyboardInterrupt:  # a signal between runs: nothing is left half-written
+            stop.set()
+            return None
+        bar.finish()
+    if outcome.interrupted:
+        stop.set()  # signalled inside a run: Dagster interrupted it and took the signal
+    return outcome
 
 
 class _Stop:
