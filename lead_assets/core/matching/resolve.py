@@ -323,18 +323,27 @@ def resolve(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> Re
     return Resolution(clusters, build_accounts(frame, clusters))
 
 
-def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd.DataFrame:
-    """Cluster every row of ``frame``: key, lead_cluster_id, account_id, link_confidence,
-    link_rule, is_survivor per row. Accounts are left to :func:`build_accounts`, so a caller that
-    rebuilds only some accounts (the incremental asset path) does not pay for all of them."""
-    n = len(frame)
-    w = settings.comparisons
-    keys = _text(frame, "key")
-    scorer = _Scorer(frame, settings)
-    first, last = scorer.first, scorer.last
+@dataclass
+class _Rows:
+    """The per-row evidence the rules read, as plain lists: a list index per candidate pair is
+    far cheaper than a pandas lookup."""
+
+    keys: list[str]
+    scorer: _Scorer
+    role: list[bool]
+    is_free: list[bool]
+    #: The mailbox when it can identify a person (None for a role mailbox such as info@).
+    personal: list[str | None]
+    work: list[str | None]
+    free: list[str | None]
+    domains: list[str]
+    company_keys: list[str]
+    #: The letters of each mailbox's local part, asked for a surname in many pairs.
+    local_letters: list[str]
+
+
+def _rows(frame: pd.DataFrame, settings: MatchSettings) -> _Rows:
     emails = [v or None for v in _text(frame, "email_match_key")]
-    domains = _text(frame, "domain")
-    company_keys = _text(frame, "company_key")
     role = [v == "1" for v in _flags(frame, "email_is_role")]
     free_flag = _flags(frame, "email_is_free")
     is_free = [
@@ -343,13 +352,49 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     ]
     # A role mailbox identifies nobody, so it neither links nor separates people.
     personal = [None if r else e for e, r in zip(emails, role, strict=True)]
-    work = [e if e and not f else None for e, f in zip(personal, is_free, strict=True)]
-    free = [e if e and f else None for e, f in zip(personal, is_free, strict=True)]
-    uf = _Clusters(work, free, domains, company_keys, settings.guards)
-    # The letters of each mailbox's local part, asked for a surname in many pairs.
-    local_letters = [_letters(e.partition("@")[0]) if e else "" for e in personal]
+    return _Rows(
+        keys=_text(frame, "key"),
+        scorer=_Scorer(frame, settings),
+        role=role,
+        is_free=is_free,
+        personal=personal,
+        work=[e if e and not f else None for e, f in zip(personal, is_free, strict=True)],
+        free=[e if e and f else None for e, f in zip(personal, is_free, strict=True)],
+        domains=_text(frame, "domain"),
+        company_keys=_text(frame, "company_key"),
+        local_letters=[_letters(e.partition("@")[0]) if e else "" for e in personal],
+    )
 
+
+def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd.DataFrame:
+    """Cluster every row of ``frame``: key, lead_cluster_id, account_id, link_confidence,
+    link_rule, is_survivor per row. Accounts are left to :func:`build_accounts`, so a caller that
+    rebuilds only some accounts (the incremental asset path) does not pay for all of them."""
+    rows = _rows(frame, settings)
+    uf = _Clusters(rows.work, rows.free, rows.domains, rows.company_keys, settings.guards)
     # 1. Exact keys: the same mailbox, LinkedIn profile or vendor id is the same person.
+    _link_exact_keys(frame, rows, uf, settings)
+    # 2. Candidate pairs: records sharing a phone, and records of one organization whose first
+    # or last name starts alike (a typo in one part still shares the other's block, and swapped
+    # names meet across keys).
+    scorer = rows.scorer
+    candidates = candidate_pairs(
+        scorer.first, scorer.last, rows.domains, rows.company_keys, scorer.phone, settings.blocking
+    )
+    # 3. Score every candidate on all its evidence; link the strong ones, strongest first.
+    for score, a, b, rule, cross_org in _scored_links(rows, candidates, settings):
+        confidence = round(1 - 2.0 ** (-score), 4)
+        uf.union(a, b, confidence, rule, require_same_org=not cross_org)
+    # 4. Cluster ids, survivor flags and each cluster's account id.
+    return _cluster_frame(frame, rows, uf)
+
+
+def _link_exact_keys(
+    frame: pd.DataFrame, rows: _Rows, uf: _Clusters, settings: MatchSettings
+) -> None:
+    """Union the rows sharing a mailbox, LinkedIn profile or vendor id, and the role mailboxes
+    under one name."""
+    role = rows.role
     for column in settings.blocking.exact_keys:
         rule = {"email_match_key": "email", "linkedin_url": "linkedin"}.get(column, "vendor_id")
         seen: dict[str, int] = {}
@@ -362,8 +407,9 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
                 seen[value] = i
     # A role mailbox under the same name (or under none) is one contact entry, e.g. "Info" at
     # info@northwind.io dropped again: the mailbox alone is no identity, mailbox and name are.
+    first, last = rows.scorer.first, rows.scorer.last
     seen_role: dict[tuple[str, str, str], int] = {}
-    for i, email in enumerate(emails):
+    for i, email in enumerate(_text(frame, "email_match_key")):
         if not (email and role[i]):
             continue
         entry = (email, first[i], last[i])
@@ -372,15 +418,17 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
         else:
             seen_role[entry] = i
 
-    # 2. Candidate pairs: records sharing a phone, and records of one organization whose first
-    # or last name starts alike (a typo in one part still shares the other's block, and swapped
-    # names meet across keys).
-    candidates = candidate_pairs(
-        first, last, domains, company_keys, scorer.phone, settings.blocking
-    )
-    phone_count = pd.Series(scorer.phone).value_counts().to_dict()
 
-    # 3. Score every candidate on all its evidence; link the strong ones, strongest first.
+def _scored_links(
+    rows: _Rows, candidates: np.ndarray, settings: MatchSettings
+) -> list[tuple[float, int, int, str, bool]]:
+    """(score, a, b, rule, cross_org) of every candidate pair at or above the threshold,
+    strongest first. One loop with the rules inline: it runs millions of times at 1M rows."""
+    w = settings.comparisons
+    scorer, personal, is_free = rows.scorer, rows.personal, rows.is_free
+    last, local_letters = scorer.last, rows.local_letters
+    domains, company_keys = rows.domains, rows.company_keys
+    phone_count = pd.Series(scorer.phone).value_counts().to_dict()
     threshold = settings.clustering.threshold
     links: list[tuple[float, int, int, str, bool]] = []
     for a, b in candidates.tolist():
@@ -431,14 +479,15 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
             cross_org = shared_phone and last_w > 0
             links.append((score, a, b, "+".join(parts) or "scored", cross_org))
     links.sort(key=lambda t: (-t[0], t[1], t[2]))
-    for score, a, b, rule, cross_org in links:
-        confidence = round(1 - 2.0 ** (-score), 4)
-        uf.union(a, b, confidence, rule, require_same_org=not cross_org)
+    return links
 
-    # 4. Cluster ids, survivor flags and each cluster's account id.
+
+def _cluster_frame(frame: pd.DataFrame, rows: _Rows, uf: _Clusters) -> pd.DataFrame:
+    """Cluster ids (from the smallest member key), account ids and survivor flags per row."""
+    n = len(frame)
     roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
-    orgs = [d or c or "" for d, c in zip(domains, company_keys, strict=True)]
-    key_rank, key_names = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    orgs = [d or c or "" for d, c in zip(rows.domains, rows.company_keys, strict=True)]
+    key_rank, key_names = pd.factorize(pd.Series(rows.keys, dtype=object), sort=True)
     cluster_ids = _cluster_ids(roots, key_rank, key_names)
     account_of = _cluster_accounts(roots, orgs)
     completeness = np.zeros(n, dtype=np.int64)
@@ -450,7 +499,7 @@ def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd
     is_survivor[order[_first_per_group(roots[order])]] = True
     return pd.DataFrame(
         {
-            "key": keys,
+            "key": rows.keys,
             "lead_cluster_id": cluster_ids,
             "account_id": account_of,
             "link_confidence": [uf.rule[i][0] for i in range(n)],
