@@ -141,6 +141,171 @@ def normalize_linkedin(raw: str) -> str | None:
     return f"https://www.linkedin.com/{match.group(1).lower()}/{match.group(2).strip().rstrip('/').lower()}"
 
 
+@dataclass
+class _Normalized:
+    """Each field's normalized value per row (computed once per distinct raw value)."""
+
+    names: list  # (first, middle, last, full)
+    emails: list  # NormalizedEmail
+    places: list  # (city, region, country)
+    phones: list  # (e164, type)
+    titles: list  # (normalized, seniority, function)
+    companies: list  # (name, key)
+    web_domains: list
+    buckets: list
+    linkedins: list
+
+
+def _normalize_columns(get: dict[str, list[str]], default_region: str) -> _Normalized:
+    places = _map_unique(
+        list(zip(get["city"], get["region"], get["country"], get["location"], strict=True)),
+        parse_location,
+        star=True,
+    )
+    regions = [p[2] or default_region for p in places]
+    return _Normalized(
+        names=_map_unique(
+            list(zip(get["first_name"], get["last_name"], get["full_name"], strict=True)),
+            split_name,
+            star=True,
+        ),
+        emails=_map_unique(get["email"], normalize_email),
+        places=places,
+        phones=_map_unique(
+            list(zip(get["phone"], regions, strict=True)), normalize_phone, star=True
+        ),
+        titles=_map_unique(get["title"], normalize_title),
+        companies=_map_unique(get["company_name"], normalize_company),
+        web_domains=_map_unique(get["domain"], lambda raw: domain_from_url(raw) if raw else None),
+        buckets=_map_unique(get["headcount"], lambda raw: headcount_bucket(raw) if raw else None),
+        linkedins=_map_unique(
+            get["linkedin_url"], lambda raw: normalize_linkedin(raw) if raw else None
+        ),
+    )
+
+
+@dataclass
+class _Decisions:
+    """Per row: ok or rejected, the reason codes (rejections first), and the domain kept."""
+
+    status: list[str]
+    reasons: list[list[str]]
+    domains: list[str | None]
+
+
+def _decide(get: dict[str, list[str]], norm: _Normalized, parse_errors: list) -> _Decisions:
+    """Warnings for unreadable values; a row is rejected when malformed in the file or when
+    nothing identifies the contact (no valid email, and no name with a company or domain)."""
+    decided = _Decisions([], [[] for _ in parse_errors], [])
+    for i, error in enumerate(parse_errors):
+        reasons = decided.reasons[i]
+        email = norm.emails[i]
+        if get["email"][i] and email.email is None:
+            reasons.append("invalid_email")
+        if get["phone"][i] and norm.phones[i][0] is None:
+            reasons.append("invalid_phone")
+        if (
+            (get["country"][i] or get["location"][i])
+            and norm.places[i][2] is None
+            and not get["city"][i]
+        ):
+            reasons.append("unknown_country")
+        if get["headcount"][i] and norm.buckets[i] is None:
+            reasons.append("unreadable_headcount")
+        domain = norm.web_domains[i]
+        if domain is None and email.email and not email.is_free and not email.is_disposable:
+            domain = email.domain
+        decided.domains.append(domain)
+        first, _middle, last, full = norm.names[i]
+        has_name = bool(full) and (bool(first) or bool(last))
+        identified = email.email is not None or (has_name and bool(norm.companies[i][0] or domain))
+        if isinstance(error, str) and error:
+            reasons.insert(0, "malformed_row")
+            decided.status.append("rejected")
+        elif not identified:
+            reasons.insert(0, "no_contact_identity")
+            decided.status.append("rejected")
+        else:
+            decided.status.append("ok")
+    return decided
+
+
+def _nz(value: object) -> object:
+    return value if value not in ("", None) else None
+
+
+def _output_frame(
+    row_ids: list[str],
+    sources: list[str],
+    get: dict[str, list[str]],
+    norm: _Normalized,
+    decided: _Decisions,
+) -> pd.DataFrame:
+    names, emails, places, phones = norm.names, norm.emails, norm.places, norm.phones
+    titles, companies = norm.titles, norm.companies
+    return pd.DataFrame(
+        {
+            "row_id": row_ids,
+            "source": sources,
+            "status": decided.status,
+            "reasons": [";".join(r) for r in decided.reasons],
+            "first_name": [_nz(x[0]) for x in names],
+            "middle_name": [_nz(x[1]) for x in names],
+            "last_name": [_nz(x[2]) for x in names],
+            "full_name": [_nz(x[3]) for x in names],
+            "email": [e.email for e in emails],
+            "email_match_key": [e.match_key for e in emails],
+            "email_domain": [e.domain for e in emails],
+            "email_is_role": [e.is_role if e.email else None for e in emails],
+            "email_is_free": [e.is_free if e.email else None for e in emails],
+            "email_is_disposable": [e.is_disposable if e.email else None for e in emails],
+            "phone_e164": [p[0] for p in phones],
+            "phone_type": [p[1] for p in phones],
+            "title": [_nz(t) for t in get["title"]],
+            "title_normalized": [_nz(t[0]) for t in titles],
+            "seniority": [t[1] for t in titles],
+            "job_function": [t[2] for t in titles],
+            "company_name": [_nz(c[0]) for c in companies],
+            "company_key": [_nz(c[1]) for c in companies],
+            "domain": decided.domains,
+            "city": [p[0] for p in places],
+            "region": [p[1] for p in places],
+            "country": [p[2] for p in places],
+            "headcount_bucket": norm.buckets,
+            "industry": [_nz(x) for x in get["industry"]],
+            "linkedin_url": norm.linkedins,
+            "vendor_lead_id": [_nz(x) for x in get["vendor_lead_id"]],
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+
+
+def _stats(frame: pd.DataFrame, reasons: list[list[str]]) -> StandardizeStats:
+    """Rows in / ok / rejected, rejections and warnings by code, fill rates of the ok rows."""
+    ok_mask = frame["status"] == "ok"
+    rejected_reasons: Counter[str] = Counter()
+    warnings: Counter[str] = Counter()
+    for status, codes in zip(frame["status"], reasons, strict=True):
+        for code in codes:
+            if code in REJECTION_CODES and status == "rejected":
+                rejected_reasons[code] += 1
+            elif code not in REJECTION_CODES:
+                warnings[code] += 1
+    ok_count = int(ok_mask.sum())
+    fill = {
+        f: (float(frame.loc[ok_mask, f].notna().mean()) if ok_count else 0.0)
+        for f in FILL_RATE_FIELDS
+    }
+    return StandardizeStats(
+        rows_in=len(frame),
+        ok=ok_count,
+        rejected=len(frame) - ok_count,
+        reasons=dict(rejected_reasons),
+        warnings=dict(warnings),
+        fill_rates=fill,
+    )
+
+
 def standardize_rows(
     rows: pd.DataFrame,
     *,
@@ -156,127 +321,15 @@ def standardize_rows(
     """
     n = len(rows)
     get = {name: _column(rows, name) for name in CANONICAL_FIELDS}
-    reasons: list[list[str]] = [[] for _ in range(n)]
-
-    names = _map_unique(
-        list(zip(get["first_name"], get["last_name"], get["full_name"], strict=True)),
-        split_name,
-        star=True,
-    )
-    emails = _map_unique(get["email"], normalize_email)
-    places = _map_unique(
-        list(zip(get["city"], get["region"], get["country"], get["location"], strict=True)),
-        parse_location,
-        star=True,
-    )
-    regions = [p[2] or default_region for p in places]
-    phones = _map_unique(list(zip(get["phone"], regions, strict=True)), normalize_phone, star=True)
-    titles = _map_unique(get["title"], normalize_title)
-    companies = _map_unique(get["company_name"], normalize_company)
-    web_domains = _map_unique(get["domain"], lambda raw: domain_from_url(raw) if raw else None)
-    buckets = _map_unique(get["headcount"], lambda raw: headcount_bucket(raw) if raw else None)
-    linkedins = _map_unique(
-        get["linkedin_url"], lambda raw: normalize_linkedin(raw) if raw else None
-    )
-
+    norm = _normalize_columns(get, default_region)
     parse_errors = rows["parse_error"].tolist() if "parse_error" in rows else [None] * n
+    decided = _decide(get, norm, parse_errors)
+    row_ids = (
+        rows["row_id"].astype(str).tolist() if "row_id" in rows else [str(i + 1) for i in range(n)]
+    )
     sources = _column(rows, "source") if "source" in rows else [source] * n
-    out_status: list[str] = []
-    domain_out: list[str | None] = []
-    for i in range(n):
-        email = emails[i]
-        if get["email"][i] and email.email is None:
-            reasons[i].append("invalid_email")
-        if get["phone"][i] and phones[i][0] is None:
-            reasons[i].append("invalid_phone")
-        if (
-            (get["country"][i] or get["location"][i])
-            and places[i][2] is None
-            and not get["city"][i]
-        ):
-            reasons[i].append("unknown_country")
-        if get["headcount"][i] and buckets[i] is None:
-            reasons[i].append("unreadable_headcount")
-        domain = web_domains[i]
-        if domain is None and email.email and not email.is_free and not email.is_disposable:
-            domain = email.domain
-        domain_out.append(domain)
-        first, _middle, last, full = names[i]
-        has_name = bool(full) and (bool(first) or bool(last))
-        identified = email.email is not None or (has_name and bool(companies[i][0] or domain))
-        error = parse_errors[i]
-        if isinstance(error, str) and error:
-            reasons[i].insert(0, "malformed_row")
-            out_status.append("rejected")
-        elif not identified:
-            reasons[i].insert(0, "no_contact_identity")
-            out_status.append("rejected")
-        else:
-            out_status.append("ok")
-
-    def nz(value: object) -> object:
-        return value if value not in ("", None) else None
-
-    frame = pd.DataFrame(
-        {
-            "row_id": rows["row_id"].astype(str).tolist()
-            if "row_id" in rows
-            else [str(i + 1) for i in range(n)],
-            "source": sources,
-            "status": out_status,
-            "reasons": [";".join(r) for r in reasons],
-            "first_name": [nz(x[0]) for x in names],
-            "middle_name": [nz(x[1]) for x in names],
-            "last_name": [nz(x[2]) for x in names],
-            "full_name": [nz(x[3]) for x in names],
-            "email": [e.email for e in emails],
-            "email_match_key": [e.match_key for e in emails],
-            "email_domain": [e.domain for e in emails],
-            "email_is_role": [e.is_role if e.email else None for e in emails],
-            "email_is_free": [e.is_free if e.email else None for e in emails],
-            "email_is_disposable": [e.is_disposable if e.email else None for e in emails],
-            "phone_e164": [p[0] for p in phones],
-            "phone_type": [p[1] for p in phones],
-            "title": [nz(t) for t in get["title"]],
-            "title_normalized": [nz(t[0]) for t in titles],
-            "seniority": [t[1] for t in titles],
-            "job_function": [t[2] for t in titles],
-            "company_name": [nz(c[0]) for c in companies],
-            "company_key": [nz(c[1]) for c in companies],
-            "domain": domain_out,
-            "city": [p[0] for p in places],
-            "region": [p[1] for p in places],
-            "country": [p[2] for p in places],
-            "headcount_bucket": buckets,
-            "industry": [nz(x) for x in get["industry"]],
-            "linkedin_url": linkedins,
-            "vendor_lead_id": [nz(x) for x in get["vendor_lead_id"]],
-        },
-        columns=list(OUTPUT_COLUMNS),
-    )
-    ok_mask = frame["status"] == "ok"
-    rejected_reasons: Counter[str] = Counter()
-    warnings: Counter[str] = Counter()
-    for status, codes in zip(frame["status"], reasons, strict=True):
-        for code in codes:
-            if code in REJECTION_CODES and status == "rejected":
-                rejected_reasons[code] += 1
-            elif code not in REJECTION_CODES:
-                warnings[code] += 1
-    ok_count = int(ok_mask.sum())
-    fill = {
-        f: (float(frame.loc[ok_mask, f].notna().mean()) if ok_count else 0.0)
-        for f in FILL_RATE_FIELDS
-    }
-    stats = StandardizeStats(
-        rows_in=n,
-        ok=ok_count,
-        rejected=n - ok_count,
-        reasons=dict(rejected_reasons),
-        warnings=dict(warnings),
-        fill_rates=fill,
-    )
-    return StandardizeResult(none_for_missing(frame), stats)
+    frame = _output_frame(row_ids, sources, get, norm, decided)
+    return StandardizeResult(none_for_missing(frame), _stats(frame, decided.reasons))
 
 
 #: Below this many rows one process is faster than starting workers and shipping frames back.
