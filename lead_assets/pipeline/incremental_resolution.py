@@ -561,98 +561,32 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
     full = batch_key is None
     with write_transaction(engine) as conn:
         _create_probe(conn)
-        if full:
-            subset = _leads(conn)
-        else:
-            _backfill(conn)
-            lap("backfill")
-            batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
-            if batch.empty:
-                # A batch without one ok lead (every row rejected) has nothing to resolve; what
-                # was resolved before stays as it is.
-                _drop_temporary(conn)
-                return _unchanged_stats(conn)
-            lap("batch")
-            neighbours = _neighbour_keys(conn, batch, batch_key)
-            lap("neighbours")
-            batch_keys = set(zip(batch["batch_key"], batch["row_id"], strict=True))
-            # One read of batch and neighbours (concatenating two frames costs more than it).
-            _probe(conn, sorted(neighbours | batch_keys))
-            subset = _leads(conn, probed=True)
-        # The matcher breaks ties by row position: the same rows in the same order however they
-        # were read, so an incremental pass and a full re-cluster decide alike.
-        subset = subset.sort_values("key", kind="stable").reset_index(drop=True)
-        lap("read")
+        subset = _read_subset(conn, batch_key, lap)
+        if subset is None:
+            # A batch without one ok lead (every row rejected) has nothing to resolve; what was
+            # resolved before stays as it is.
+            _drop_temporary(conn)
+            return _unchanged_stats(conn)
         clusters = cluster(subset)
         lap("cluster")
         fresh = clusters.merge(subset[["key", "batch_key", "row_id"]], on="key").assign(
             updated_at=now
         )
-        # What these rows were before (cluster, account, link), so only what changed is written.
-        _probe_keys(conn, fresh)
-        if full:
-            before = pd.DataFrame(columns=["key", *_LINK_COLUMNS])
-            for table in _RESOLVED_TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
-        else:
-            before = _stored_links(conn)
-        was = fresh[["key"]].merge(before, on="key", how="left")
-        in_batch = (fresh["batch_key"] == batch_key).to_numpy()
-        # Moved: the batch's rows (their values may be new on a re-run) and rows whose cluster or
-        # account changed; only their clusters' survivors and their accounts can differ.
-        moved_mask = (
-            in_batch
-            | _differs(was["lead_cluster_id"], fresh["lead_cluster_id"])
-            | _differs(was["account_id"], fresh["account_id"])
-        )
-        rewrite_mask = moved_mask.copy()
-        for column in ("link_confidence", "link_rule", "is_survivor"):
-            rewrite_mask |= _differs(was[column], fresh[column])
-        moved, rewrite = fresh[moved_mask], fresh[rewrite_mask]
-        if not full:
-            _probe_keys(conn, rewrite)
-            _delete_probed(conn, "lead_clusters")
-        _insert(conn, "lead_clusters", rewrite, CLUSTER_COLUMNS)
+        change = _write_clusters(conn, fresh, batch_key)
         lap("clusters_written")
-
-        # Blocks: the batch's rows and rows clustered for the first time (a lead of a batch not
-        # yet resolved, found by an exact key); everybody on a full re-cluster.
         if full:
             write_blocks(conn, subset)
         else:
-            first_time = in_batch | was["lead_cluster_id"].isna().to_numpy()
-            needs = subset[subset["key"].isin(fresh.loc[first_time, "key"])]
-            # The batch's own blocks by its key (a range of the primary key); others by probe.
-            conn.execute(text("DELETE FROM lead_blocks WHERE batch_key = :b"), {"b": batch_key})
-            others = needs[needs["batch_key"] != batch_key]
-            if len(others):
-                _probe_keys(conn, others)
-                _delete_probed(conn, "lead_blocks")
-            write_blocks(conn, needs)
+            _write_new_blocks(conn, subset, fresh, change, batch_key)
             lap("blocks")
-
-        # Survivors of every cluster a changed row is in now (all its members are in the subset:
-        # whole clusters were read); the golden records of the clusters they left go.
-        # A cluster a moved lead left may live on with its other members: rebuilt as well.
-        left = set(was.loc[moved_mask, "lead_cluster_id"].dropna())
-        rebuilt = set(moved["lead_cluster_id"]) | (left & set(fresh["lead_cluster_id"]))
-        members = fresh[fresh["lead_cluster_id"].isin(rebuilt)]
-        golden = survivors(subset[subset["key"].isin(members["key"])], members).assign(
-            updated_at=now
-        )
-        if not full:
-            stale = sorted(rebuilt | left)
-            _probe(conn, [("c", c) for c in stale])
-            _delete_probed_values(conn, "lead_survivors", "lead_cluster_id", "c")
-        _insert(conn, "lead_survivors", golden, list(golden.columns))
+        _write_survivors(conn, subset, fresh, change, now, full=full)
         lap("survivors")
-
         # Accounts: from votes kept in the warehouse (one account builder for the asset and the
         # command: core.matching.resolve.accounts_from_votes).
         if full:
             accounts = write_account_state(conn, subset, fresh)
         else:
-            accounts = _rebuild_accounts(conn, subset, moved)
+            accounts = _rebuild_accounts(conn, subset, change.moved)
         lap("accounts_built")
         accounts = accounts.assign(updated_at=now)
         _insert(conn, "deduplicated_accounts", accounts, list(accounts.columns))
@@ -668,7 +602,7 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         lap("totals")
         _drop_temporary(conn)
     lap("commit")
-    lap.done(rows=len(fresh), moved=len(moved), rewritten=len(rewrite))
+    lap.done(rows=len(fresh), moved=len(change.moved), rewritten=change.rewritten)
     mine = fresh[fresh["batch_key"] == batch_key] if batch_key else fresh
     sizes = fresh["lead_cluster_id"].value_counts()
     return ResolveStats(
@@ -678,3 +612,110 @@ def resolve_batch(engine: Engine, batch_key: str | None) -> ResolveStats:
         batch_leads=len(mine),
         batch_duplicates=int(mine["lead_cluster_id"].map(sizes).gt(1).sum()),
     )
+
+
+def _read_subset(conn: Connection, batch_key: str | None, lap: _Laps) -> pd.DataFrame | None:
+    """Every ok lead (full), or the batch with the resolved leads it could link to; sorted by
+    key. None when the batch has no ok lead."""
+    if batch_key is None:
+        subset = _leads(conn)
+    else:
+        _backfill(conn)
+        lap("backfill")
+        batch = _leads(conn, where="s.batch_key = :b", params={"b": batch_key})
+        if batch.empty:
+            return None
+        lap("batch")
+        neighbours = _neighbour_keys(conn, batch, batch_key)
+        lap("neighbours")
+        batch_keys = set(zip(batch["batch_key"], batch["row_id"], strict=True))
+        # One read of batch and neighbours (concatenating two frames costs more than it).
+        _probe(conn, sorted(neighbours | batch_keys))
+        subset = _leads(conn, probed=True)
+    # The matcher breaks ties by row position: the same rows in the same order however they
+    # were read, so an incremental pass and a full re-cluster decide alike.
+    subset = subset.sort_values("key", kind="stable").reset_index(drop=True)
+    lap("read")
+    return subset
+
+
+@dataclass
+class _Change:
+    """What a pass changed: the rows as they were, which moved (cluster or account), how many
+    lead_clusters rows were rewritten."""
+
+    was: pd.DataFrame
+    moved_mask: np.ndarray
+    moved: pd.DataFrame
+    rewritten: int
+
+
+def _write_clusters(conn: Connection, fresh: pd.DataFrame, batch_key: str | None) -> _Change:
+    """Rewrite the lead_clusters rows that differ from what is stored (all of them on a full
+    pass)."""
+    # What these rows were before (cluster, account, link), so only what changed is written.
+    _probe_keys(conn, fresh)
+    if batch_key is None:
+        before = pd.DataFrame(columns=["key", *_LINK_COLUMNS])
+        for table in _RESOLVED_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+    else:
+        before = _stored_links(conn)
+    was = fresh[["key"]].merge(before, on="key", how="left")
+    in_batch = (fresh["batch_key"] == batch_key).to_numpy()
+    # Moved: the batch's rows (their values may be new on a re-run) and rows whose cluster or
+    # account changed; only their clusters' survivors and their accounts can differ.
+    moved_mask = (
+        in_batch
+        | _differs(was["lead_cluster_id"], fresh["lead_cluster_id"])
+        | _differs(was["account_id"], fresh["account_id"])
+    )
+    rewrite_mask = moved_mask.copy()
+    for column in ("link_confidence", "link_rule", "is_survivor"):
+        rewrite_mask |= _differs(was[column], fresh[column])
+    rewrite = fresh[rewrite_mask]
+    if batch_key is not None:
+        _probe_keys(conn, rewrite)
+        _delete_probed(conn, "lead_clusters")
+    _insert(conn, "lead_clusters", rewrite, CLUSTER_COLUMNS)
+    return _Change(was, moved_mask, fresh[moved_mask], len(rewrite))
+
+
+def _write_new_blocks(
+    conn: Connection, subset: pd.DataFrame, fresh: pd.DataFrame, change: _Change, batch_key: str
+) -> None:
+    """Blocks of the batch's rows and of rows clustered for the first time (a lead of a batch not
+    yet resolved, found by an exact key)."""
+    in_batch = (fresh["batch_key"] == batch_key).to_numpy()
+    first_time = in_batch | change.was["lead_cluster_id"].isna().to_numpy()
+    needs = subset[subset["key"].isin(fresh.loc[first_time, "key"])]
+    # The batch's own blocks by its key (a range of the primary key); others by probe.
+    conn.execute(text("DELETE FROM lead_blocks WHERE batch_key = :b"), {"b": batch_key})
+    others = needs[needs["batch_key"] != batch_key]
+    if len(others):
+        _probe_keys(conn, others)
+        _delete_probed(conn, "lead_blocks")
+    write_blocks(conn, needs)
+
+
+def _write_survivors(
+    conn: Connection,
+    subset: pd.DataFrame,
+    fresh: pd.DataFrame,
+    change: _Change,
+    now: datetime,
+    *,
+    full: bool,
+) -> None:
+    """Golden records of every cluster a changed row is in now (all its members are in the
+    subset: whole clusters were read); those of the clusters they left go. A cluster a moved
+    lead left may live on with its other members: rebuilt as well."""
+    left = set(change.was.loc[change.moved_mask, "lead_cluster_id"].dropna())
+    rebuilt = set(change.moved["lead_cluster_id"]) | (left & set(fresh["lead_cluster_id"]))
+    members = fresh[fresh["lead_cluster_id"].isin(rebuilt)]
+    golden = survivors(subset[subset["key"].isin(members["key"])], members).assign(updated_at=now)
+    if not full:
+        stale = sorted(rebuilt | left)
+        _probe(conn, [("c", c) for c in stale])
+        _delete_probed_values(conn, "lead_survivors", "lead_cluster_id", "c")
+    _insert(conn, "lead_survivors", golden, list(golden.columns))
