@@ -229,30 +229,40 @@ class ResponseCache:
         if not answers:
             return
         now = _now()
+        keys = list(answers)
+        rows = [
+            {
+                "v": vendor,
+                "o": operation,
+                "k": key,
+                "r": json.dumps(answers[key], default=str),
+                "a": (amount_each or {}).get(key, 0.0),
+                "u": unit,
+                "t": now,
+                "x": now + ttl,
+            }
+            for key in keys
+        ]
+        # Set-wise: a 25k-lead batch stores tens of thousands of answers, and two statements per
+        # answer were a third of its enrichment time on SQLite.
         with write_transaction(self.engine) as conn:
-            for key, value in answers.items():
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                placeholders = ", ".join(f":k{i}" for i in range(len(chunk)))
                 conn.execute(
                     text(
-                        "DELETE FROM api_cache WHERE vendor = :v AND operation = :o AND request_key = :k"
+                        "DELETE FROM api_cache WHERE vendor = :v AND operation = :o"
+                        f" AND request_key IN ({placeholders})"
                     ),
-                    {"v": vendor, "o": operation, "k": key},
+                    {"v": vendor, "o": operation, **{f"k{i}": k for i, k in enumerate(chunk)}},
                 )
-                conn.execute(
-                    text(
-                        "INSERT INTO api_cache (vendor, operation, request_key, response_json, amount,"
-                        " unit, created_at, expires_at) VALUES (:v, :o, :k, :r, :a, :u, :t, :x)"
-                    ),
-                    {
-                        "v": vendor,
-                        "o": operation,
-                        "k": key,
-                        "r": json.dumps(value, default=str),
-                        "a": (amount_each or {}).get(key, 0.0),
-                        "u": unit,
-                        "t": now,
-                        "x": now + ttl,
-                    },
-                )
+            conn.execute(
+                text(
+                    "INSERT INTO api_cache (vendor, operation, request_key, response_json, amount,"
+                    " unit, created_at, expires_at) VALUES (:v, :o, :k, :r, :a, :u, :t, :x)"
+                ),
+                rows,
+            )
 
 
 # -- items held by a paid call (issue 10) ---------------------------------------------------------
