@@ -84,7 +84,6 @@ def drain(
     instance: dg.DagsterInstance,
     sensor_names: Sequence[str],
     *,
-    sensor_kwargs: Callable[[str], dict] | None = None,
     idle_rounds: int = 2,
     poll_seconds: float = 1.0,
     timeout_seconds: float = 600.0,
@@ -111,59 +110,21 @@ def drain(
         waiting = False
         for name in sensor_names:
             sensor = defs.resolve_sensor_def(name)
-            context = dg.build_sensor_context(
-                instance=instance, cursor=cursors.get(name), resources=resources, definitions=defs
-            )
-            try:
-                result = sensor(context)
-            except Exception as exc:  # a raising tick is reported like the daemon's tick log
-                from lead_assets.pipeline.isolation import failure_reason
-
-                cause = exc.__cause__ or exc
-                message = f"{name}: {failure_reason(cause)}"
-                if message not in outcome.failures:  # once, not once per round
-                    outcome.failures.append(message)
-                continue
+            result = _tick(defs, instance, sensor, cursors.get(name), resources, outcome)
             if isinstance(result, dg.SkipReason):
                 waiting = waiting or (result.skip_message or "").startswith("waiting:")
                 continue
-            if not isinstance(result, dg.SensorResult):
+            if result is None:
                 continue
             cursors[name] = result.cursor
-            # What the daemon records from a tick: observations (vendor state) and its skip.
-            for event in result.asset_events or []:
-                instance.report_runless_asset_event(event)
-            if result.skip_reason is not None:
-                message = result.skip_reason.skip_message or ""
-                waiting = waiting or message.startswith("waiting:")
-            for request in result.dynamic_partitions_requests or []:
-                if isinstance(request, dg.AddDynamicPartitionsRequest):
-                    instance.add_dynamic_partitions(
-                        request.partitions_def_name, list(request.partition_keys)
-                    )
+            waiting = _apply(instance, result) or waiting
             done = _launched_run_keys(instance, name)
             for request in result.run_requests or []:
                 if stopping():
                     return outcome
                 if request.run_key and request.run_key in done:
                     continue
-                job_name = request.job_name or sensor.job_name
-                tags = {**(request.tags or {}), "dagster/sensor_name": name}
-                if request.run_key:
-                    tags["dagster/run_key"] = request.run_key
-                try:
-                    run = execute_run(
-                        defs, instance, job_name, request.partition_key, tags, log_level=log_level
-                    )
-                    ok = run.success
-                    if not ok and _was_interrupted(run):
-                        outcome.interrupted = True
-                except Exception as exc:  # a definition-level error: report, keep draining
-                    ok = False
-                    outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")
-                outcome.runs.append((job_name, request.partition_key or "", ok))
-                if on_run:
-                    on_run(job_name, request.partition_key or "", ok)
+                _launch(defs, instance, sensor, request, outcome, on_run, log_level)
                 launched_any = True
                 deadline = time.monotonic() + timeout_seconds  # progress: the wait starts again
                 if outcome.interrupted:
@@ -176,3 +137,72 @@ def drain(
         else:
             idle += 1
     return outcome
+
+
+def _tick(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor: dg.SensorDefinition,
+    cursor: str | None,
+    resources: dict,
+    outcome: DaemonPass,
+) -> dg.SensorResult | dg.SkipReason | None:
+    """One evaluation of ``sensor``; a raising tick is reported (once) like the daemon's tick
+    log, and gives None."""
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=resources, definitions=defs
+    )
+    try:
+        result = sensor(context)
+    except Exception as exc:
+        from lead_assets.pipeline.isolation import failure_reason
+
+        cause = exc.__cause__ or exc
+        message = f"{sensor.name}: {failure_reason(cause)}"
+        if message not in outcome.failures:  # once, not once per round
+            outcome.failures.append(message)
+        return None
+    return result if isinstance(result, dg.SensorResult | dg.SkipReason) else None
+
+
+def _apply(instance: dg.DagsterInstance, result: dg.SensorResult) -> bool:
+    """What the daemon records from a tick: observations (vendor state), new partitions; True
+    when its skip says remote work is open (``waiting:``)."""
+    for event in result.asset_events or []:
+        instance.report_runless_asset_event(event)
+    for request in result.dynamic_partitions_requests or []:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(
+                request.partitions_def_name, list(request.partition_keys)
+            )
+    skip = result.skip_reason
+    return (skip.skip_message or "").startswith("waiting:") if skip is not None else False
+
+
+def _launch(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor: dg.SensorDefinition,
+    request: dg.RunRequest,
+    outcome: DaemonPass,
+    on_run: Callable[[str, str, bool], None] | None,
+    log_level: str,
+) -> None:
+    """Execute one run request in process, tagged as the daemon tags it; record the outcome."""
+    job_name = request.job_name or sensor.job_name
+    tags = {**(request.tags or {}), "dagster/sensor_name": sensor.name}
+    if request.run_key:
+        tags["dagster/run_key"] = request.run_key
+    try:
+        run = execute_run(
+            defs, instance, job_name, request.partition_key, tags, log_level=log_level
+        )
+        ok = run.success
+        if not ok and _was_interrupted(run):
+            outcome.interrupted = True
+    except Exception as exc:  # a definition-level error: report, keep draining
+        ok = False
+        outcome.failures.append(f"{job_name}[{request.partition_key}]: {exc}")
+    outcome.runs.append((job_name, request.partition_key or "", ok))
+    if on_run:
+        on_run(job_name, request.partition_key or "", ok)
