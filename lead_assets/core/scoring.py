@@ -90,22 +90,39 @@ def _signals(value: object) -> int:
     return 0
 
 
-def score_leads(frame: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
-    """``score``, ``status`` and ``reasons`` (a list per row) for every row of ``frame``."""
-    n = len(frame)
-    score = pd.Series(config.base, index=frame.index, dtype=float)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+class _Tally:
+    """The running score of every row and the reasons that moved it, one per rule that did."""
 
-    def add(points: pd.Series, label: pd.Series | str) -> None:
-        nonlocal score
+    def __init__(self, frame: pd.DataFrame, base: float) -> None:
+        self.index = frame.index
+        self.score = pd.Series(base, index=frame.index, dtype=float)
+        self.reasons: list[list[str]] = [[] for _ in range(len(frame))]
+
+    def add(self, points: pd.Series, label: pd.Series | str) -> None:
+        """Add ``points`` per row, with ``label`` (per row or one for all) as its reason."""
         points = points.fillna(0.0).astype(float)
-        score = score + points
-        labels = label if isinstance(label, pd.Series) else pd.Series(label, index=frame.index)
+        self.score = self.score + points
+        labels = label if isinstance(label, pd.Series) else pd.Series(label, index=self.index)
         for i, (p, text) in enumerate(zip(points.tolist(), labels.tolist(), strict=True)):
             if p:
-                reasons[i].append(f"{text} ({'+' if p > 0 else ''}{p:g})")
+                self.reasons[i].append(f"{text} ({'+' if p > 0 else ''}{p:g})")
 
-    icp = config.icp
+
+def score_leads(frame: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
+    """``score``, ``status`` and ``reasons`` (a list per row) for every row of ``frame``."""
+    tally = _Tally(frame, config.base)
+    _add_icp_fit(tally, frame, config.icp)
+    _add_reachability(tally, frame, config.quality)
+    _add_vendor_signals(tally, frame, config.vendor)
+    score = tally.score.clip(0, 100).round(1)
+    status = _statuses(frame, score, tally.reasons, config)
+    return pd.DataFrame(
+        {"score": score, "status": status, "reasons": tally.reasons}, index=frame.index
+    )
+
+
+def _add_icp_fit(tally: _Tally, frame: pd.DataFrame, icp: dict) -> None:
+    """Points for the profile's seniority, function, headcount, industry, country and title."""
     for field_name, column in (
         ("seniority", "seniority"),
         ("function", "job_function"),
@@ -115,15 +132,17 @@ def score_leads(frame: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
     ):
         table = icp.get(field_name) or {}
         values = _col(frame, column)
-        add(values.map(table).astype(float), field_name + " " + values.fillna("").astype(str))
+        tally.add(values.map(table).astype(float), field_name + " " + values.fillna("").astype(str))
     title = _col(frame, "title_normalized").fillna("").astype(str).str.lower()
     for keyword, points in (icp.get("title_keywords") or {}).items():
-        add(
+        tally.add(
             title.str.contains(keyword, regex=False).astype(float) * points,
             f"title mentions '{keyword}'",
         )
 
-    quality = config.quality
+
+def _add_reachability(tally: _Tally, frame: pd.DataFrame, quality: dict) -> None:
+    """Points for the email verdict, a role mailbox, the phone type and profile completeness."""
     status = _col(frame, "email_status").fillna("").astype(str)
     has_email = _col(frame, "email").notna()
     email_points = (
@@ -131,45 +150,53 @@ def score_leads(frame: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
         .astype(float)
         .where(has_email, float(quality.get("no_email", 0)))
     )
-    add(
+    tally.add(
         email_points,
         ("email " + status.where(status != "", "status unknown")).where(has_email, "no email"),
     )
     if "role_account" in quality:
         is_role = _col(frame, "email_is_role").map(lambda v: 1.0 if v is True or v == 1 else 0.0)
-        add(is_role * quality["role_account"], "role account email")
+        tally.add(is_role * quality["role_account"], "role account email")
     phone_type = _col(frame, "phone_type").fillna("")
-    add(
+    tally.add(
         phone_type.map(quality.get("phone_type") or {}).astype(float),
         "phone " + phone_type.astype(str),
     )
     key_fields = ["full_name", "title_normalized", "company_name", "domain", "country"]
     share = sum(_col(frame, f).notna().astype(float) for f in key_fields) / len(key_fields)
-    add(
+    tally.add(
         (share * float(quality.get("completeness", 0))).round(1),
         "profile completeness " + (share * 100).round().astype(int).astype(str) + "%",
     )
 
-    vendor = config.vendor
+
+def _add_vendor_signals(tally: _Tally, frame: pd.DataFrame, vendor: dict) -> None:
+    """Points for Leedrush's score and its account signals (capped)."""
     vendor_score = pd.to_numeric(_col(frame, "vendor_score"), errors="coerce")
-    add(
+    tally.add(
         (vendor_score * float(vendor.get("score_weight", 0))).round(1),
         "Leedrush score " + vendor_score.fillna(0).round().astype(int).astype(str),
     )
     signals = _col(frame, "signals").map(_signals).fillna(0)
-    add(
+    tally.add(
         (signals * float(vendor.get("signal_points", 0))).clip(
             upper=float(vendor.get("max_signal_points", 100))
         ),
         "account signals",
     )
 
-    score = score.clip(0, 100).round(1)
+
+def _statuses(
+    frame: pd.DataFrame, score: pd.Series, reasons: list[list[str]], config: ScoringConfig
+) -> pd.Series:
+    """QUALIFIED / REVIEW / DISQUALIFIED by threshold, an unreachable lead disqualified whatever
+    its score; the deciding reason goes first."""
     out_status = pd.Series("DISQUALIFIED", index=frame.index)
     out_status[score >= config.review] = "REVIEW"
     out_status[score >= config.qualified] = "QUALIFIED"
     bad = set((config.disqualify or {}).get("email_status_without_phone") or [])
-    hard = status.isin(bad) & _col(frame, "phone_e164").isna()
+    email_status = _col(frame, "email_status").fillna("").astype(str)
+    hard = email_status.isin(bad) & _col(frame, "phone_e164").isna()
     out_status[hard] = "DISQUALIFIED"
     for i, (st, sc, is_hard) in enumerate(
         zip(out_status.tolist(), score.tolist(), hard.tolist(), strict=True)
@@ -182,6 +209,4 @@ def score_leads(frame: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
             reasons[i].insert(0, f"score {sc:g} between {config.review:g} and {config.qualified:g}")
         else:
             reasons[i].insert(0, f"score {sc:g} < {config.review:g}")
-    return pd.DataFrame(
-        {"score": score, "status": out_status, "reasons": reasons}, index=frame.index
-    )
+    return out_status
