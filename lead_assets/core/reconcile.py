@@ -123,25 +123,23 @@ def _fits(entry: Entry, charge: Charge, skew: timedelta, now: datetime) -> bool:
     return abs(charge.amount - entry.estimate) < 1e-6
 
 
-def decide_generect(
-    entries: Sequence[Entry],
-    charges: Iterable[Charge],
-    *,
-    now: datetime,
-    grace: timedelta,
-    skew: timedelta = timedelta(seconds=2),
-    claimed: set[str] | None = None,
-) -> list[Decision]:
-    """One decision per open Generect entry (see the module docstring). ``claimed`` are the
-    transactions earlier decisions matched: they explain their entries already, and those
-    entries (settled by reconciliation) are not passed again as claimants."""
-    pool = sorted(charges, key=lambda c: c.at)
-    claimed = set(claimed or ())
-    # Charges earlier passes gave to open entries: twins of this pass's releases too.
-    reconciled_before = [c for c in pool if c.id in claimed]
+class _Claims:
+    """Vendor charges not yet given to an entry, handed out one per entry."""
 
-    def claim(entry: Entry) -> Charge | None:
-        fitting = [c for c in pool if c.id not in claimed and _fits(entry, c, skew, now)]
+    def __init__(
+        self, charges: Iterable[Charge], claimed: set[str], skew: timedelta, now: datetime
+    ) -> None:
+        self.pool = sorted(charges, key=lambda c: c.at)
+        self.claimed = claimed
+        self.skew, self.now = skew, now
+
+    def claim(self, entry: Entry) -> Charge | None:
+        """The charge that explains ``entry``, taken out of the pool (None if none fits)."""
+        fitting = [
+            c
+            for c in self.pool
+            if c.id not in self.claimed and _fits(entry, c, self.skew, self.now)
+        ]
         if not fitting:
             return None
         if entry.state == "settled":
@@ -158,18 +156,33 @@ def decide_generect(
             charge = min(fitting, key=distance)
         else:
             charge = fitting[0]
-        claimed.add(charge.id)
+        self.claimed.add(charge.id)
         return charge
 
+
+def decide_generect(
+    entries: Sequence[Entry],
+    charges: Iterable[Charge],
+    *,
+    now: datetime,
+    grace: timedelta,
+    skew: timedelta = timedelta(seconds=2),
+    claimed: set[str] | None = None,
+) -> list[Decision]:
+    """One decision per open Generect entry (see the module docstring). ``claimed`` are the
+    transactions earlier decisions matched: they explain their entries already, and those
+    entries (settled by reconciliation) are not passed again as claimants."""
+    claims = _Claims(charges, set(claimed or ()), skew, now)
+    # Charges earlier passes gave to open entries: twins of this pass's releases too.
+    reconciled_before = [c for c in claims.pool if c.id in claims.claimed]
     ordered = sorted(entries, key=lambda e: e.created_at)
     for entry in ordered:
         if entry.state == "settled" and entry.amount > 0:
-            claim(entry)
-    settled_now: list[tuple[Entry, Charge]] = []
+            claims.claim(entry)
+    settled_now: list[Charge] = []
     in_flight = [e for e in ordered if e.state in ("reserved", "submitted") and e.live]
     decisions = []
     for entry in (e for e in ordered if e.open):
-        kind = GENERECT_TRANSACTION_TYPES.get(entry.operation, "?")
         busy = [
             e.id
             for e in in_flight
@@ -182,51 +195,61 @@ def decide_generect(
                 )
             )
             continue
-        charge = claim(entry)
+        charge = claims.claim(entry)
         if charge is not None:
-            settled_now.append((entry, charge))
-            decisions.append(
-                Decision(
-                    entry.id,
-                    "settle",
-                    charge.amount,
-                    {
-                        "matched": "generect transaction",
-                        "transaction_id": charge.id,
-                        "type": charge.type,
-                        "amount": charge.amount,
-                        "at": charge.at.isoformat(),
-                    },
-                )
-            )
+            settled_now.append(charge)
+            decisions.append(_settle(entry, charge))
         elif now - entry.updated_at >= grace:
-            # The books cannot tell this call from another open one of the same kind and price
-            # whose window holds the charge given to it: either may be the one billed. The money
-            # follows the books (one charge, one settled entry), but this call's items are not
-            # bought again (never pay twice); they go on without an answer, like a paid call
-            # whose answer was lost.
-            given = reconciled_before + [c for _, c in settled_now]
-            twin = next((c for c in given if _fits(entry, c, skew, now)), None)
-            decisions.append(
-                Decision(
-                    entry.id,
-                    "release",
-                    evidence={
-                        "matched": None,
-                        **({"ambiguous_with": twin.id, "items": "kept"} if twin else {}),
-                        "searched_type": kind,
-                        "window_from": (entry.created_at - skew).isoformat(),
-                        "window_to": now.isoformat(),
-                        "amount": entry.estimate,
-                        "grace_s": grace.total_seconds(),
-                    },
-                )
+            twin = next(
+                (c for c in reconciled_before + settled_now if _fits(entry, c, skew, now)), None
             )
+            decisions.append(_release(entry, twin, now=now, grace=grace, skew=skew))
         else:
             decisions.append(
                 Decision(entry.id, "wait", evidence={"reason": "inside the grace window"})
             )
     return decisions
+
+
+def _settle(entry: Entry, charge: Charge) -> Decision:
+    """Settle ``entry`` at the charge the books show for it."""
+    return Decision(
+        entry.id,
+        "settle",
+        charge.amount,
+        {
+            "matched": "generect transaction",
+            "transaction_id": charge.id,
+            "type": charge.type,
+            "amount": charge.amount,
+            "at": charge.at.isoformat(),
+        },
+    )
+
+
+def _release(
+    entry: Entry, twin: Charge | None, *, now: datetime, grace: timedelta, skew: timedelta
+) -> Decision:
+    """Release an entry the books show no charge for, past the grace window.
+
+    With a ``twin`` the books cannot tell this call from another open one of the same kind and
+    price whose window holds the charge given to it: either may be the one billed. The money
+    follows the books (one charge, one settled entry), but this call's items are not bought
+    again (never pay twice); they go on without an answer, like a paid call whose answer was
+    lost."""
+    return Decision(
+        entry.id,
+        "release",
+        evidence={
+            "matched": None,
+            **({"ambiguous_with": twin.id, "items": "kept"} if twin else {}),
+            "searched_type": GENERECT_TRANSACTION_TYPES.get(entry.operation, "?"),
+            "window_from": (entry.created_at - skew).isoformat(),
+            "window_to": now.isoformat(),
+            "amount": entry.estimate,
+            "grace_s": grace.total_seconds(),
+        },
+    )
 
 
 def decide_leedrush(
