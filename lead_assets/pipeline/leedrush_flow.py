@@ -196,44 +196,61 @@ def submit_batch(
         name = upload_name(batch_key)
         adopted = client.find_batches(filenames={name}, max_pages=3).get(name)
         if adopted is not None and adopted.status not in ("failed", "error"):
-            _record(
-                engine,
-                batch_key,
-                adopted.batch_id,
-                adopted.status,
-                adopted.rows_total or len(rows),
-                "adopted after an interrupted run",
-            )
-            set_batch_state(engine, batch_key, "submitted")
-            return SubmitStats(adopted.batch_id, adopted.rows_total or len(rows), 0.0, adopted=True)
-        uploaded = client.upload(name, _csv(rows), run_id=batch_key)
-        try:
-            submission = client.process(
-                uploaded.filename, rows=len(rows), request_key=f"leedrush:process:{batch_key}"
-            )
-        except InsufficientFundsError as exc:
-            with write_transaction(engine) as conn:
-                conn.execute(
-                    text(
-                        "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round = enrich_round + 1 WHERE batch_key = :k"
-                    ),
-                    {"d": mask_text(str(exc)), "k": batch_key},
-                )
-            raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
-        except AmbiguousChargeError as exc:
-            # The process call may have started a batch: the reconcile step looks for it by its
-            # upload name after the grace window (adopt it, or release and submit again).
-            set_batch_state(engine, batch_key, AWAITING_VENDOR, mask_text(str(exc)))
-            log.warning(f"{batch_key}: {exc}")
-            return SubmitStats(SKIPPED_ID, len(rows), 0.0, deferred=True)
-        try:
-            remaining: float | None = float(
-                client.credits_remaining()
-            )  # free read, plotted in the UI
-        except Exception:  # the submission succeeded; a failed read must not fail the step
-            remaining = None
+            return _adopt(engine, batch_key, adopted, len(rows))
+        return _upload_and_process(engine, client, batch_key, name, rows, log)
     finally:
         client.close()
+
+
+def _adopt(engine: Engine, batch_key: str, adopted, rows: int) -> SubmitStats:  # type: ignore[no-untyped-def]
+    """A batch an interrupted run already started under this upload name: take it, pay nothing."""
+    total = adopted.rows_total or rows
+    _record(
+        engine,
+        batch_key,
+        adopted.batch_id,
+        adopted.status,
+        total,
+        "adopted after an interrupted run",
+    )
+    set_batch_state(engine, batch_key, "submitted")
+    return SubmitStats(adopted.batch_id, total, 0.0, adopted=True)
+
+
+def _upload_and_process(
+    engine: Engine,
+    client,  # type: ignore[no-untyped-def]
+    batch_key: str,
+    name: str,
+    rows: pd.DataFrame,
+    log: logging.Logger,
+) -> SubmitStats:
+    """Upload the rows and start the (paid) batch; too few credits send the batch back to wait,
+    an ambiguous answer to reconciliation."""
+    uploaded = client.upload(name, _csv(rows), run_id=batch_key)
+    try:
+        submission = client.process(
+            uploaded.filename, rows=len(rows), request_key=f"leedrush:process:{batch_key}"
+        )
+    except InsufficientFundsError as exc:
+        with write_transaction(engine) as conn:
+            conn.execute(
+                text(
+                    "UPDATE lead_batches SET state = 'waiting_credits', detail = :d, enrich_round = enrich_round + 1 WHERE batch_key = :k"
+                ),
+                {"d": mask_text(str(exc)), "k": batch_key},
+            )
+        raise WaitingForCredits(f"Leedrush has too few credits for {batch_key}: {exc}") from exc
+    except AmbiguousChargeError as exc:
+        # The process call may have started a batch: the reconcile step looks for it by its
+        # upload name after the grace window (adopt it, or release and submit again).
+        set_batch_state(engine, batch_key, AWAITING_VENDOR, mask_text(str(exc)))
+        log.warning(f"{batch_key}: {exc}")
+        return SubmitStats(SKIPPED_ID, len(rows), 0.0, deferred=True)
+    try:
+        remaining: float | None = float(client.credits_remaining())  # free, plotted in the UI
+    except Exception:  # the submission succeeded; a failed read must not fail the step
+        remaining = None
     _record(engine, batch_key, submission.batch_id, submission.status, submission.rows_total)
     set_batch_state(engine, batch_key, "submitted")
     return SubmitStats(
