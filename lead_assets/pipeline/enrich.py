@@ -253,9 +253,9 @@ def enrich_with_generect(
         def run_find(keys: list[str], request: str) -> dict[str, object]:
             resume = ledger.open_job("generect", "email_find_bulk", request)
             if resume:  # a killed run left a paid job behind: collect it instead of buying again
-                reservation, ref = resume
-                job_id = ref.split("|", 1)[-1]
-                results = client.wait_email_find_bulk(job_id, reservation=reservation, poll_s=0.5)
+                results = client.wait_email_find_bulk(
+                    resume.job_id, reservation=resume.reservation_id, poll_s=0.5
+                )
             else:
                 job_id = client.submit_email_find_bulk([find_items[k] for k in keys], key=request)
                 results = client.wait_email_find_bulk(job_id, poll_s=0.5)
