@@ -17,6 +17,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, text
 
@@ -320,11 +321,18 @@ def unhold_items(engine: Engine, *, vendor: str, operation: str, request_key: st
         )
 
 
+class HeldItem(NamedTuple):
+    """The earlier call holding an item."""
+
+    request_key: str
+    #: The state of that call's latest ledger row; None when the call never reached the ledger.
+    state: str | None
+
+
 def held_items(
     engine: Engine, vendor: str, operation: str, item_keys: list[str]
-) -> dict[str, tuple[str, str | None]]:
-    """Which of ``item_keys`` are held by an earlier call: item -> (request key, state of that
-    call's latest ledger row, None when the call never reached the ledger)."""
+) -> dict[str, HeldItem]:
+    """Which of ``item_keys`` are held by an earlier call, and by which (see :class:`HeldItem`)."""
     wanted = set(item_keys)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -335,7 +343,7 @@ def held_items(
             ),
             {"v": vendor, "o": operation},
         ).all()
-    return {item: (request, state) for item, request, state in rows if item in wanted}
+    return {item: HeldItem(request, state) for item, request, state in rows if item in wanted}
 
 
 # -- run leases ------------------------------------------------------------------------------------
