@@ -580,9 +580,9 @@ class GenerectClient:
             raise
         if outcome.response is not None and outcome.response.status_code == 202:
             job_id = str((outcome.response.json().get("meta") or {}).get("job_id"))
-            mark = getattr(self.spend, "mark_submitted", None)
-            if mark:
-                mark(reservation, f"{reservation}|{job_id}")
+            # Recorded before the first poll: a run killed from here on leaves a job that a
+            # re-run or reconciliation polls (free) instead of buying it again.
+            self.spend.mark_submitted(reservation, job_id)
             with self._jobs_lock:
                 self._jobs[job_id] = reservation
             return job_id

@@ -38,6 +38,7 @@ from lead_assets.core.reconcile import (
 from lead_assets.settings import max_resumes, reconcile_grace_seconds
 from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import (
+    JOB_ID_SQL,
     ResponseCache,
     SpendLedger,
     lease_alive,
@@ -88,8 +89,8 @@ def _open_rows(engine: Engine) -> list[dict]:
         rows = conn.execute(
             text(
                 "SELECT id, vendor, operation, request_key, state, estimate, amount, run_id,"
-                " batch_key, detail, created_at, updated_at FROM spend_ledger WHERE state IN"
-                " ('unknown', 'reserved', 'submitted')"
+                f" batch_key, detail, {JOB_ID_SQL} AS job_id, created_at, updated_at FROM"
+                " spend_ledger WHERE state IN ('unknown', 'reserved', 'submitted')"
             )
         ).mappings()
         return [dict(r) for r in rows]
@@ -203,7 +204,10 @@ def _collect_dead_jobs(engine: Engine, generect, rows: list[dict], stats: Reconc
     client = generect.get_client(spend_hook=SpendLedger(engine))
     try:
         for row in rows:
-            job_id = str(row["detail"] or "").split("|", 1)[-1]
+            job_id = row["job_id"]
+            if not job_id:  # nothing to poll: the row is decided from the vendor's books
+                log.warning("bulk job of reservation %s has no job id to poll", row["id"])
+                continue
             try:
                 results = client.wait_email_find_bulk(
                     job_id, reservation=row["id"], poll_s=0.2, timeout_s=30

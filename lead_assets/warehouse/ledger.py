@@ -17,13 +17,22 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, text
 
-from lead_assets.clients.errors import BudgetExceededError
+from lead_assets.clients.errors import AmbiguousChargeError, BudgetExceededError
+from lead_assets.clients.spend import SubmittedJob
 from lead_assets.warehouse.engine import write_transaction
 
 _PG_BUDGET_LOCK = 0x1EAD_B0D6
+#: The job id of a ledger row, as SQL. Migration 0018 moved every job id out of ``detail``; a row
+#: written since by a process older than 0018 (a rolling deploy) still has it there only, as
+#: ``"<row id>|<job id>"``, and must be found too: a job that is not found is bought again.
+JOB_ID_SQL = (
+    "COALESCE(job_id, CASE WHEN SUBSTR(detail, 1, LENGTH(id) + 1) = id || '|'"
+    " THEN SUBSTR(detail, LENGTH(id) + 2) END)"
+)
 
 
 def _now() -> datetime:
@@ -95,22 +104,38 @@ class SpendLedger:
         self._update(reservation_id, "unknown", detail=reason)
 
     # -- async jobs --------------------------------------------------------------------------
-    def mark_submitted(self, reservation_id: str, job_ref: str) -> None:
+    def mark_submitted(self, reservation_id: str, job_id: str) -> None:
         """An asynchronous paid job was accepted (e.g. a Generect bulk job id): a re-run polls it
         instead of buying it again."""
-        self._update(reservation_id, "submitted", detail=job_ref)
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                text(
+                    "UPDATE spend_ledger SET state = 'submitted', job_id = :j, updated_at = :t"
+                    " WHERE id = :id"
+                ),
+                {"j": job_id, "t": _now(), "id": reservation_id},
+            )
 
-    def open_job(self, vendor: str, operation: str, request_key: str) -> tuple[str, str] | None:
-        """(reservation id, job ref) of a submitted, unsettled job for this exact request."""
+    def open_job(self, vendor: str, operation: str, request_key: str) -> SubmittedJob | None:
+        """The submitted, unsettled job for this exact request (the latest), if any."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 text(
-                    "SELECT id, detail FROM spend_ledger WHERE vendor = :v AND operation = :o AND"
-                    " request_key = :k AND state = 'submitted' ORDER BY created_at DESC"
+                    f"SELECT id, {JOB_ID_SQL} FROM spend_ledger WHERE vendor = :v AND"
+                    " operation = :o AND request_key = :k AND state = 'submitted'"
+                    " ORDER BY created_at DESC"
                 ),
                 {"v": vendor, "o": operation, "k": request_key},
             ).first()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        if row[1] is None:
+            # Submitted but no job id to poll (cannot happen with this code): buying again could
+            # pay twice, so the call is left ambiguous and reconciliation decides its charge.
+            raise AmbiguousChargeError(
+                f"submitted job {row[0]} has no job id to poll", vendor=vendor, operation=operation
+            )
+        return SubmittedJob(row[0], row[1])
 
     # -- internals ---------------------------------------------------------------------------
     def _update(
@@ -306,11 +331,18 @@ def unhold_items(engine: Engine, *, vendor: str, operation: str, request_key: st
         )
 
 
+class HeldItem(NamedTuple):
+    """The earlier call holding an item."""
+
+    request_key: str
+    #: The state of that call's latest ledger row; None when the call never reached the ledger.
+    state: str | None
+
+
 def held_items(
     engine: Engine, vendor: str, operation: str, item_keys: list[str]
-) -> dict[str, tuple[str, str | None]]:
-    """Which of ``item_keys`` are held by an earlier call: item -> (request key, state of that
-    call's latest ledger row, None when the call never reached the ledger)."""
+) -> dict[str, HeldItem]:
+    """Which of ``item_keys`` are held by an earlier call, and by which (see :class:`HeldItem`)."""
     wanted = set(item_keys)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -321,7 +353,7 @@ def held_items(
             ),
             {"v": vendor, "o": operation},
         ).all()
-    return {item: (request, state) for item, request, state in rows if item in wanted}
+    return {item: HeldItem(request, state) for item, request, state in rows if item in wanted}
 
 
 # -- run leases ------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from lead_assets.clients.errors import BudgetExceededError
+from lead_assets.clients.errors import AmbiguousChargeError, BudgetExceededError
+from lead_assets.clients.spend import MemorySpendHook, NullSpendHook, SubmittedJob
+from lead_assets.warehouse.engine import write_transaction
 from lead_assets.warehouse.ledger import Budgets, ResponseCache, SpendLedger, ledger_totals
 
 
@@ -114,9 +116,68 @@ def test_open_job_is_found_for_resume(warehouse: Engine) -> None:
         vendor="generect", operation="email_find_bulk", request_key="kk", estimate=1.0, unit="usd"
     )
     ledger.mark_submitted(rid, "job-123")
-    assert ledger.open_job("generect", "email_find_bulk", "kk") == (rid, "job-123")
+    job = ledger.open_job("generect", "email_find_bulk", "kk")
+    assert isinstance(job, SubmittedJob)
+    assert (job.reservation_id, job.job_id) == (rid, "job-123")
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            text("SELECT state, job_id, detail FROM spend_ledger WHERE id = :i"), {"i": rid}
+        ).one()
+    assert tuple(row) == ("submitted", "job-123", None)  # the job id has a column of its own
+    assert ledger.open_job("generect", "email_find_bulk", "other") is None
     ledger.settle(rid, 0.4)
     assert ledger.open_job("generect", "email_find_bulk", "kk") is None
+
+
+def test_a_job_of_the_old_detail_format_is_still_found(warehouse: Engine) -> None:
+    """A row written by a process older than migration 0018 keeps its job in ``detail`` as
+    ``"<reservation id>|<job id>"`` only; not finding it would buy the job a second time."""
+    ledger = SpendLedger(warehouse, run_id="r1")
+    rid = ledger.reserve(
+        vendor="generect", operation="email_find_bulk", request_key="kk", estimate=1.0, unit="usd"
+    )
+    with write_transaction(warehouse) as conn:
+        conn.execute(
+            text("UPDATE spend_ledger SET state = 'submitted', detail = :d WHERE id = :i"),
+            {"d": f"{rid}|job-old", "i": rid},
+        )
+    assert ledger.open_job("generect", "email_find_bulk", "kk") == SubmittedJob(rid, "job-old")
+
+
+def test_a_submitted_job_without_job_id_is_ambiguous_not_bought_again(warehouse: Engine) -> None:
+    ledger = SpendLedger(warehouse, run_id="r1")
+    rid = ledger.reserve(
+        vendor="generect", operation="email_find_bulk", request_key="kk", estimate=1.0, unit="usd"
+    )
+    with write_transaction(warehouse) as conn:
+        conn.execute(text("UPDATE spend_ledger SET state = 'submitted' WHERE id = :i"), {"i": rid})
+    with pytest.raises(AmbiguousChargeError):
+        ledger.open_job("generect", "email_find_bulk", "kk")
+
+
+def test_spend_hooks_keep_submitted_jobs() -> None:
+    """Every SpendHook records a submitted job (no ``hasattr`` at the call sites)."""
+    null = NullSpendHook()
+    null.mark_submitted(null.reserve(**_CALL), "j")
+    assert null.open_job("generect", "email_find_bulk", "kk") is None
+    memory = MemorySpendHook()
+    first = memory.reserve(**_CALL)
+    memory.mark_submitted(first, "j1")
+    second = memory.reserve(**_CALL)
+    memory.mark_submitted(second, "j2")
+    assert memory.open_job("generect", "email_find_bulk", "kk") == SubmittedJob(second, "j2")
+    memory.settle(second, 0.4)
+    assert memory.open_job("generect", "email_find_bulk", "kk") == SubmittedJob(first, "j1")
+    assert memory.open_job("generect", "email_validate", "kk") is None
+
+
+_CALL: dict = {
+    "vendor": "generect",
+    "operation": "email_find_bulk",
+    "request_key": "kk",
+    "estimate": 1.0,
+    "unit": "usd",
+}
 
 
 def test_cache_ttl_and_replace(warehouse: Engine) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, inspect, text
 
+from lead_assets.clients.spend import SubmittedJob
 from lead_assets.warehouse import apply_migrations, make_engine, read_partition, replace_partition
+from lead_assets.warehouse.engine import write_transaction
+from lead_assets.warehouse.ledger import SpendLedger
 from lead_assets.warehouse.migrations import applied_versions, discover
 from lead_assets.warehouse.partition_writes import count_partition
 
@@ -88,6 +93,48 @@ def test_concurrent_appliers_apply_each_migration_once(warehouse_url: str) -> No
     assert applied == [m.version for m in discover()]
     for e in engines:
         e.dispose()
+
+
+def test_migration_0018_moves_job_ids_out_of_detail(warehouse_url: str, tmp_path: Path) -> None:
+    """A warehouse migrated up to 0017 holds bulk-job ids in ``detail`` as
+    ``"<reservation id>|<job id>"``; 0018 gives them their column, and the resume finds them."""
+    old_sql = tmp_path / "sql_0017"
+    old_sql.mkdir()
+    for m in discover():
+        if m.version <= 17:
+            shutil.copy(m.path, old_sql / m.path.name)
+    engine = make_engine(warehouse_url)
+    try:
+        apply_migrations(engine, old_sql)
+        now = datetime.now(UTC)
+        rows = [  # id, state, detail
+            ("r-sub", "submitted", "r-sub|job-7"),  # a killed run's job, to be polled
+            ("r-set", "settled", "r-set|job-8"),  # a collected job: history
+            ("r-unk", "unknown", "read timeout after send"),  # not a job
+            ("r-odd", "submitted", "other|job-9"),  # not this row's reservation: left alone
+        ]
+        with write_transaction(engine) as conn:
+            for rid, state, detail in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO spend_ledger (id, vendor, operation, request_key, estimate,"
+                        " amount, unit, state, detail, created_at, updated_at) VALUES (:i,"
+                        " 'generect', 'email_find_bulk', :k, 1.0, 0, 'usd', :s, :d, :t, :t)"
+                    ),
+                    {"i": rid, "k": f"k-{rid}", "s": state, "d": detail, "t": now},
+                )
+        assert apply_migrations(engine) == [m.version for m in discover() if m.version > 17]
+        with engine.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, job_id FROM spend_ledger")).all())
+            detail = conn.execute(
+                text("SELECT detail FROM spend_ledger WHERE id = 'r-sub'")
+            ).scalar_one()
+        assert got == {"r-sub": "job-7", "r-set": "job-8", "r-unk": None, "r-odd": None}
+        assert detail == "r-sub|job-7"  # kept as the row's history
+        job = SpendLedger(engine).open_job("generect", "email_find_bulk", "k-r-sub")
+        assert job == SubmittedJob("r-sub", "job-7")
+    finally:
+        engine.dispose()
 
 
 def test_partition_rewritten_twice_leaves_one_copy(warehouse: Engine) -> None:
