@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from lead_assets.core.reconcile import (
     Charge,
@@ -500,53 +500,59 @@ def _resume_batches(
             continue  # its run keeps dying: left visible in its state for a human
         if key in blocked:
             continue  # first the vendor's books, then a new round
-        now = datetime.now(UTC)
         with write_transaction(engine) as conn:
-            if state == "ingesting":  # free work: the file-drop sensor requests it again
-                conn.execute(
-                    text(
-                        "UPDATE lead_batches SET state = 'registered', detail = :d, resumes ="
-                        " resumes + 1, updated_at = :t WHERE batch_key = :k AND state = :s"
-                    ),
-                    {
-                        "d": f"run {run_id} died while ingesting; ingesting again",
-                        "t": now,
-                        "k": key,
-                        "s": state,
-                    },
-                )
-            elif state == "collected":
-                conn.execute(
-                    text(
-                        "UPDATE leedrush_submissions SET status = COALESCE(detail, 'completed'),"
-                        " collect_attempt = collect_attempt + 1, updated_at = :t WHERE batch_key ="
-                        " :k AND status = 'collected'"
-                    ),
-                    {"t": now, "k": key},
-                )
-                conn.execute(
-                    text(
-                        "UPDATE lead_batches SET resumes = resumes + 1, detail = :d, updated_at ="
-                        " :t WHERE batch_key = :k"
-                    ),
-                    {
-                        "d": f"run {run_id} died while collecting; collecting again",
-                        "t": now,
-                        "k": key,
-                    },
-                )
-            else:
-                reason = (
-                    "reconciled; resuming with what was certainly not billed"
-                    if state in (AWAITING, AWAITING_VENDOR)
-                    else f"run {run_id} died; resuming (paid answers are reused from the cache)"
-                )
-                conn.execute(
-                    text(
-                        "UPDATE lead_batches SET state = 'waiting_credits', detail = :d,"
-                        " enrich_round = enrich_round + 1, resumes = resumes + :r, updated_at = :t"
-                        " WHERE batch_key = :k AND state = :s"
-                    ),
-                    {"d": reason, "t": now, "k": key, "s": state, "r": int(orphaned)},
-                )
+            _resume(conn, key, state, run_id, orphaned, datetime.now(UTC))
         stats.resumed.append(key)
+
+
+def _resume(
+    conn: Connection, key: str, state: str, run_id: str | None, orphaned: bool, now: datetime
+) -> None:
+    """Hand one batch back to the sensor that restarts its stage: ingestion to the file-drop
+    sensor, a collect to the status sensor, enrichment to the credits sensor as a new round."""
+    from lead_assets.pipeline.enrich import AWAITING
+    from lead_assets.pipeline.leedrush_flow import AWAITING_VENDOR
+
+    if state == "ingesting":  # free work: the file-drop sensor requests it again
+        conn.execute(
+            text(
+                "UPDATE lead_batches SET state = 'registered', detail = :d, resumes ="
+                " resumes + 1, updated_at = :t WHERE batch_key = :k AND state = :s"
+            ),
+            {
+                "d": f"run {run_id} died while ingesting; ingesting again",
+                "t": now,
+                "k": key,
+                "s": state,
+            },
+        )
+    elif state == "collected":
+        conn.execute(
+            text(
+                "UPDATE leedrush_submissions SET status = COALESCE(detail, 'completed'),"
+                " collect_attempt = collect_attempt + 1, updated_at = :t WHERE batch_key ="
+                " :k AND status = 'collected'"
+            ),
+            {"t": now, "k": key},
+        )
+        conn.execute(
+            text(
+                "UPDATE lead_batches SET resumes = resumes + 1, detail = :d, updated_at ="
+                " :t WHERE batch_key = :k"
+            ),
+            {"d": f"run {run_id} died while collecting; collecting again", "t": now, "k": key},
+        )
+    else:
+        reason = (
+            "reconciled; resuming with what was certainly not billed"
+            if state in (AWAITING, AWAITING_VENDOR)
+            else f"run {run_id} died; resuming (paid answers are reused from the cache)"
+        )
+        conn.execute(
+            text(
+                "UPDATE lead_batches SET state = 'waiting_credits', detail = :d,"
+                " enrich_round = enrich_round + 1, resumes = resumes + :r, updated_at = :t"
+                " WHERE batch_key = :k AND state = :s"
+            ),
+            {"d": reason, "t": now, "k": key, "s": state, "r": int(orphaned)},
+        )
