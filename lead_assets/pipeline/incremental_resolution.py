@@ -406,15 +406,20 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
             " WHERE p.kind = c.batch_key AND p.value = c.row_id"
         )
     ).all()
-    _probe(conn, [("c", c) for (c,) in clusters])
-    members = conn.execute(
+    found.update(_cluster_members(conn, [c for (c,) in clusters]))
+    return {(b, r) for b, r in found if b != batch_key}
+
+
+def _cluster_members(conn: Connection, cluster_ids: list[str]) -> set[tuple[str, str]]:
+    """(batch_key, row_id) of every member of these clusters (the probe table is reused)."""
+    _probe(conn, [("c", c) for c in cluster_ids])
+    rows = conn.execute(
         text(
             f"SELECT c.batch_key, c.row_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
             " WHERE p.kind = 'c' AND p.value = c.lead_cluster_id"
         )
     ).all()
-    found.update((b, r) for b, r in members)
-    return {(b, r) for b, r in found if b != batch_key}
+    return {(b, r) for b, r in rows}
 
 
 def incremental_drift(engine: Engine, *, sample_clusters: int = 500, seed: int = 0) -> float:
@@ -435,16 +440,10 @@ def incremental_drift(engine: Engine, *, sample_clusters: int = 500, seed: int =
             return 0.0
         picked = random.Random(seed).sample(sorted(ids), min(sample_clusters, len(ids)))
         _create_probe(conn)
-        _probe(conn, [("c", c) for c in picked])
-        seeds = conn.execute(
-            text(
-                f"SELECT c.batch_key, c.row_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
-                " WHERE p.kind = 'c' AND p.value = c.lead_cluster_id"
-            )
-        ).all()
-        _probe(conn, sorted((b, r) for b, r in seeds))
+        seeds = _cluster_members(conn, picked)
+        _probe(conn, sorted(seeds))
         sampled = _leads(conn, probed=True)
-        wider = _neighbour_keys(conn, sampled, "") | {(b, r) for b, r in seeds}
+        wider = _neighbour_keys(conn, sampled, "") | seeds
         _probe(conn, sorted(wider))
         subset = _leads(conn, probed=True).sort_values("key", kind="stable")
         stored = _stored_links(conn)[["key", "lead_cluster_id"]]

@@ -119,15 +119,20 @@ def test_failed_and_timed_out_batches_are_terminal(
     assert timed_out.run_requests[0].tags["lead_assets/leedrush_status"] == "timed_out"
 
 
-def test_counts_sensor_registers_a_batch_only_when_the_count_grows(
-    pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+def _one_icp_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ICP profile (VPs at 51-200 software companies), 25 leads a pull, $1 a pull."""
     profiles = tmp_path / "icp.yaml"
     profiles.write_text(
         "profiles:\n  - name: vp_software\n    lead_criteria: {seniorities: [vp], company_industries: [Software Development],"
         " company_headcounts: ['51-200']}\n    max_leads_per_pull: 25\n    budget_usd: 1.0\n"
     )
     monkeypatch.setenv("LEAD_ASSETS_ICP_PROFILES", str(profiles))
+
+
+def test_counts_sensor_registers_a_batch_only_when_the_count_grows(
+    pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    _one_icp_profile(tmp_path, monkeypatch)
     p = pipeline_factory()
     first = tick(p, "generect_counts_sensor")
     [request] = first.run_requests
@@ -205,12 +210,7 @@ def test_credits_sensor_explains_why_batches_wait(pipeline_factory, tmp_path: Pa
 def test_a_failed_pull_is_requested_again_and_keeps_what_it_bought(
     pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    profiles = tmp_path / "icp.yaml"
-    profiles.write_text(
-        "profiles:\n  - name: vp_software\n    lead_criteria: {seniorities: [vp], company_industries: [Software Development],"
-        " company_headcounts: ['51-200']}\n    max_leads_per_pull: 25\n    budget_usd: 1.0\n"
-    )
-    monkeypatch.setenv("LEAD_ASSETS_ICP_PROFILES", str(profiles))
+    _one_icp_profile(tmp_path, monkeypatch)
     p = pipeline_factory(generect=GenerectSandboxConfig(balance=0.0))
     [request] = tick(p, "generect_counts_sensor").run_requests  # counting is free
     key = request.partition_key
