@@ -201,7 +201,7 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
     """Two workers, the vendor sandbox, the paid path, then the resolution queue."""
     from lead_assets.definitions import build_definitions
     from lead_assets.pipeline.daemon import drain
-    from lead_assets.sandbox.generect_app import CAPS, GenerectSandboxConfig
+    from lead_assets.sandbox.generect import CAPS, GenerectSandboxConfig
     from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.applications import Starlette
 
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig, create_leedrush_app
 
 
