@@ -202,7 +202,7 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
     from lead_assets.definitions import build_definitions
     from lead_assets.pipeline.daemon import drain
     from lead_assets.sandbox.generect import CAPS, GenerectSandboxConfig
-    from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+    from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 
     root = Path(tempfile.mkdtemp(prefix="bench_dist_paid_"))

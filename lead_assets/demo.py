@@ -34,7 +34,7 @@ def main() -> int:
 
     from lead_assets.instance import ensure_dagster_home
     from lead_assets.sandbox.generect import GenerectSandboxConfig
-    from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+    from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 
     ensure_dagster_home()

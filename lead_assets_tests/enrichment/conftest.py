@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from lead_assets.sandbox.generect import GenerectSandboxConfig
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets.sandbox.server import RunningSandbox, running_sandbox
 
 

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import text
 
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
 
