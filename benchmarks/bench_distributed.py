@@ -201,8 +201,8 @@ def paid_round(server: str, broker: str, files: list[Path]) -> None:
     """Two workers, the vendor sandbox, the paid path, then the resolution queue."""
     from lead_assets.definitions import build_definitions
     from lead_assets.inprocess_daemon import drain
-    from lead_assets.sandbox.generect_app import CAPS, GenerectSandboxConfig
-    from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+    from lead_assets.sandbox.generect import CAPS, GenerectSandboxConfig
+    from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 
     root = Path(tempfile.mkdtemp(prefix="bench_dist_paid_"))

@@ -31,11 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from lead_assets.clients.generect import DEFAULT_CONCURRENCY, GenerectClient
 from lead_assets.clients.http_policy import RetryPolicy
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets.sandbox.generect_app import CAPS
+from lead_assets.sandbox.generect import CAPS
 
 SERVER = """
 import json, sys, uvicorn
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 opts = json.loads(sys.argv[1])
 config = GenerectSandboxConfig(balance=1e6, latency_s=opts["latency"])
 uvicorn.run(create_generect_app(config), host="127.0.0.1", port=opts["port"],

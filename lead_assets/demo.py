@@ -34,8 +34,8 @@ def main() -> int:
     logging.getLogger("dagster").setLevel(logging.WARNING)
 
     from lead_assets.instance import ensure_dagster_home
-    from lead_assets.sandbox.generect_app import GenerectSandboxConfig
-    from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+    from lead_assets.sandbox.generect import GenerectSandboxConfig
+    from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 
     ensure_dagster_home()

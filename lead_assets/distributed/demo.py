@@ -97,8 +97,8 @@ def main() -> int:
         )
 
         from lead_assets import demo
-        from lead_assets.sandbox.generect_app import GenerectSandboxConfig
-        from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+        from lead_assets.sandbox.generect import GenerectSandboxConfig
+        from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
         from lead_assets.sandbox.server import running_sandbox
 
         print(f"lead_assets distributed demo (state in {state})")

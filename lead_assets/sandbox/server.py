@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.applications import Starlette
 
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig, create_leedrush_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig, create_leedrush_app
 
 
 def free_port(host: str = "127.0.0.1") -> int:

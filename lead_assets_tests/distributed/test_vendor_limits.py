@@ -19,7 +19,7 @@ from lead_assets.distributed.limiter import SharedRequestLimiter, account_key
 from lead_assets.distributed.local import redis_database
 from lead_assets.distributed.pools import apply_pool_limits, pool_limits, step_share
 from lead_assets.resources.leedrush import LeedrushResource
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig
+from lead_assets.sandbox.generect import GenerectSandboxConfig
 from lead_assets.sandbox.server import running_sandbox
 from lead_assets_tests.distributed.procs import run_steps, take
 

@@ -113,8 +113,8 @@ def alert_sink() -> Iterator[tuple[str, list[dict]]]:
 def live(tmp_path_factory: pytest.TempPathFactory, alert_sink) -> Iterator[LiveDagster]:  # type: ignore[no-untyped-def]
     """``dagster dev`` on a fresh SQLite instance pointed at an in-test sandbox."""
     from lead_assets.instance import embedded_instance_config
-    from lead_assets.sandbox.generect_app import GenerectSandboxConfig
-    from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+    from lead_assets.sandbox.generect import GenerectSandboxConfig
+    from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
     from lead_assets.sandbox.server import running_sandbox
 
     state = tmp_path_factory.mktemp("e2e_state")

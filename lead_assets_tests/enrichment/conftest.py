@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.generect import GenerectSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets.sandbox.server import RunningSandbox, running_sandbox
 
 

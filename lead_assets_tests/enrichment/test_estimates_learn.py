@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lead_assets.core import prices as price_table
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig
+from lead_assets.sandbox.generect import GenerectSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
 

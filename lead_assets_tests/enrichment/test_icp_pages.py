@@ -81,7 +81,7 @@ def test_a_pull_stops_at_the_usd_reserve_and_keeps_what_it_bought(
     pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from lead_assets.pipeline import prospecting
-    from lead_assets.sandbox.generect_app import GenerectSandboxConfig
+    from lead_assets.sandbox.generect import GenerectSandboxConfig
 
     profiles = tmp_path / "icp.yaml"
     profiles.write_text(PROFILE)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from lead_assets.clients.generect import GenerectClient
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
 

@@ -11,8 +11,8 @@ import dagster as dg
 import pytest
 from sqlalchemy import text
 
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.generect import GenerectSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets_tests.enrichment.conftest import lead_file
 
 

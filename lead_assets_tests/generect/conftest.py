@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from lead_assets.clients.generect import GenerectClient
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 from lead_assets_tests.clients.harness import TRANSPORTS, fast_policy, reach
 
 # The seed page's own count example: CXO, "San Francisco, CA", "Software", limit_by on a count.

@@ -28,7 +28,7 @@ from lead_assets.clients.http_policy import RetryPolicy
 from lead_assets.clients.spend import MemorySpendHook
 from lead_assets.core.generect_vocabulary import normalize_headcount, normalize_seniority
 from lead_assets.resources.generect import GenerectResource
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.server import serve_in_thread
 from lead_assets_tests.clients.harness import fast_policy
 from lead_assets_tests.generect.conftest import SEED_COUNT_EXAMPLE, Env

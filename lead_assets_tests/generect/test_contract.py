@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from lead_assets.clients.webhooks import verify_generect_signature
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.server import serve_in_thread
 from lead_assets_tests.generect.conftest import SEED_COUNT_EXAMPLE, SEED_PREVIEW_EXAMPLE, Env
 

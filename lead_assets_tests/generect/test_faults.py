@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from lead_assets.clients.generect import GenerectClient
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets.sandbox.generect_app import GenerectSandboxConfig, create_generect_app
+from lead_assets.sandbox.generect import GenerectSandboxConfig, create_generect_app
 from lead_assets.sandbox.server import serve_in_thread
 from lead_assets_tests.clients.harness import fast_policy
 

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from lead_assets.clients.leedrush import LeedrushClient
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig, create_leedrush_app
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig, create_leedrush_app
 from lead_assets_tests.clients.harness import TRANSPORTS, fast_policy, reach
 
 EMAIL, PASSWORD = "demo@example.com", "demo-password"

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from lead_assets.clients.leedrush import LeedrushClient, parse_webhook_event, verify_webhook
 from lead_assets.clients.spend import MemorySpendHook
-from lead_assets.sandbox.leedrush_app import EVENTS
+from lead_assets.sandbox.leedrush import EVENTS
 from lead_assets.sandbox.server import serve_in_thread
 from lead_assets_tests.clients.harness import fast_policy
 from lead_assets_tests.leedrush.conftest import (

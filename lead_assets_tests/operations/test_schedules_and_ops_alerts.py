@@ -79,7 +79,7 @@ def test_ops_alert_sensor_reports_a_quarantine_once(
 
 
 def test_ops_alert_sensor_reports_credits_exhausted(pipeline_factory, alert_receiver) -> None:  # type: ignore[no-untyped-def]
-    from lead_assets.sandbox.generect_app import GenerectSandboxConfig
+    from lead_assets.sandbox.generect import GenerectSandboxConfig
 
     p = pipeline_factory(generect=GenerectSandboxConfig(balance=0.0))
     sensor = p.defs.resolve_sensor_def("ops_alert_sensor")

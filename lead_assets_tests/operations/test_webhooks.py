@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import text
 
 from lead_assets.clients.webhooks import generect_signature, leedrush_signature
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets.sandbox.server import serve_in_thread
 from lead_assets.warehouse import apply_migrations, make_engine
 from lead_assets.webhooks import create_app

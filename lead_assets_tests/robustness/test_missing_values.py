@@ -15,7 +15,7 @@ from lead_assets.core.dnc import DoNotContact, apply_dnc
 from lead_assets.core.missing import none_for_missing
 from lead_assets.pipeline.enrich import enrichment_plan
 from lead_assets.pipeline.ingest import raw_frame_to_canonical
-from lead_assets.sandbox.leedrush_app import LeedrushSandboxConfig
+from lead_assets.sandbox.leedrush import LeedrushSandboxConfig
 from lead_assets.warehouse import read_partition, replace_partition
 from lead_assets_tests.enrichment.conftest import lead_file
 from lead_assets_tests.enrichment.test_sensors import keys, tick
