@@ -658,7 +658,7 @@ def account_votes(members: pd.DataFrame) -> pd.DataFrame:
 
     Votes add up: the votes of two sets of leads are the sum of each set's votes, so a warehouse
     can keep them and apply only the votes of the leads a batch moved (see
-    ``pipeline.resolve``)."""
+    ``pipeline.incremental_resolution``)."""
     parts = []
     for field in ACCOUNT_FIELDS:
         if field not in members:
