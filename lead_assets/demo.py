@@ -50,7 +50,7 @@ def main() -> int:
         return _run(sandbox)
 
 
-def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
+def _run(sandbox) -> int:
     import dagster as dg
     from sqlalchemy import text
 

@@ -38,7 +38,7 @@ class StepOutcome:
     count: int = 0
 
 
-def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:  # type: ignore[no-untyped-def]
+def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:
     """Hook for issue 10's reconciliation (``lead_assets.pipeline.reconcile.reconcile``): called
     when that module exists; otherwise the step says so and does nothing."""
     try:
