@@ -148,6 +148,7 @@ def drain(
                 if request.run_key and request.run_key in done:
                     continue
                 job_name = request.job_name or sensor.job_name
+                assert job_name is not None  # Dagster requires a job on a sensor's run request
                 tags = {**(request.tags or {}), "dagster/sensor_name": name}
                 if request.run_key:
                     tags["dagster/run_key"] = request.run_key

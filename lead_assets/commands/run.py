@@ -114,9 +114,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 128 + stop.signal_number
-    for failure in outcome.failures if outcome else []:
+    # Only a signal leaves no outcome, and a signal returned above.
+    assert outcome is not None
+    for failure in outcome.failures:
         print(f"error: {failure}", file=sys.stderr)
-    failed_runs = [r for r in outcome.runs if not r[2]] if outcome else []
+    failed_runs = [r for r in outcome.runs if not r[2]]
     unfinished = [r for r in rows if r.get("batch") and r["status"] != "done"]
     return 1 if failed_runs or outcome.failures or unfinished else 0
 
@@ -145,7 +147,7 @@ class _Stop:
 
 
 @contextmanager
-def stop_on_signals():  # type: ignore[no-untyped-def]
+def stop_on_signals():
     """SIGTERM and SIGINT stop the drain: the run in progress is interrupted (Dagster marks it
     failed, its batch stays resumable) and no further run starts. During a run Dagster maps both
     signals to its own interrupt, so the drain notices the interrupted run instead."""
@@ -153,7 +155,7 @@ def stop_on_signals():  # type: ignore[no-untyped-def]
 
     stop = _Stop()
 
-    def handler(signum, frame):  # type: ignore[no-untyped-def]
+    def handler(signum, frame):
         stop.set(signum)
         raise KeyboardInterrupt
 
@@ -165,7 +167,7 @@ def stop_on_signals():  # type: ignore[no-untyped-def]
             signal.signal(s, h)
 
 
-def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
+def _has_sensor(defs, name: str) -> bool:
     try:
         defs.resolve_sensor_def(name)
     except Exception:
@@ -173,7 +175,7 @@ def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) -> str:  # type: ignore[no-untyped-def]
+def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) -> str:
     """``done`` only when every ok row has a qualification outcome and the exports exist;
     otherwise the batch's real state (``awaiting reconciliation``, ``enriching``, ...)."""
     from lead_assets.pipeline.batch_registry import get_batch
@@ -196,7 +198,7 @@ def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) ->
     return f"interrupted ({label})" if interrupted else label
 
 
-def _file_batches(engine, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def _file_batches(engine, path: Path) -> list[str]:
     """Batch keys registered for this exact file content."""
     from sqlalchemy import text
 
@@ -214,7 +216,7 @@ def _file_batches(engine, path: Path) -> list[str]:  # type: ignore[no-untyped-d
 
 def _summaries(
     engine, summary: dict, names: dict[str, Path], *, interrupted: bool = False
-) -> list[dict]:  # type: ignore[no-untyped-def]
+) -> list[dict]:
     from lead_assets.pipeline.summary import batch_figures, export_paths
 
     rows: list[dict] = []

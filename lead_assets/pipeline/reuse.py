@@ -24,8 +24,10 @@ needed.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -364,9 +366,12 @@ def after_generect(engine: Engine, batch_key: str) -> int:
     if not reuse:
         return 0
     mine = read_partition(engine, "generect_enrichment", batch_key)
-    sources = {(batch_key, r): row for r, row in mine.set_index("row_id").iterrows()}
+    sources: dict[tuple[str | None, Hashable], pd.Series] = {
+        (batch_key, r): row for r, row in mine.set_index("row_id").iterrows()
+    }
     wanted = {(r.source_batch_key, r.source_row_id) for r in reuse.values()} - set(sources)
     for src_batch in {b for b, _ in wanted}:
+        assert src_batch is not None  # a person reuse always names its source batch
         part = read_partition(engine, "generect_enrichment", src_batch).set_index("row_id")
         sources.update({(src_batch, r): row for r, row in part.iterrows()})
     copies = []
@@ -446,10 +451,15 @@ def before_leedrush(engine: Engine, batch_key: str, rows: pd.DataFrame) -> pd.Da
     kinds = rows["row_id"].map(lambda r: person[r].kind if r in person else None)
     remaining = rows[kinds.isna()]
     cache = ResponseCache(engine)
-    keys = {r.row_id: leedrush_key(r.email) for r in remaining.itertuples()}
-    cached = cache.get_many("leedrush", LEEDRUSH_OPERATION, sorted(set(keys.values())))
+    keys = {
+        row_id: leedrush_key(email)
+        for row_id, email in zip(remaining["row_id"], remaining["email"], strict=True)
+    }
+    cached: dict[str, Any] = cache.get_many(
+        "leedrush", LEEDRUSH_OPERATION, sorted(set(keys.values()))
+    )
     hits = [
-        Reuse(row_id, "leedrush_cache", None, None, answer=cached[k])  # type: ignore[arg-type]
+        Reuse(row_id, "leedrush_cache", None, None, answer=cached[k])
         for row_id, k in keys.items()
         if k in cached
     ]
@@ -507,15 +517,16 @@ def merge_leedrush(
         if row_id not in by_row:
             continue  # not a lead with an email: nothing to carry
         if r.source_batch_key == batch_key:
-            src = by_row.get(r.source_row_id)  # type: ignore[arg-type]
+            src = by_row.get(r.source_row_id)
             if src is not None:
                 by_row[row_id].update(_result_of(src), collected_at=src["collected_at"])
             continue
+        assert r.source_batch_key is not None  # a person reuse always names its source batch
         if r.source_batch_key not in earlier:
-            earlier[r.source_batch_key] = read_partition(  # type: ignore[index]
+            earlier[r.source_batch_key] = read_partition(
                 engine, "leedrush_results", r.source_batch_key
             ).set_index("row_id")
-        table = earlier[r.source_batch_key]  # type: ignore[index]
+        table = earlier[r.source_batch_key]
         if r.source_row_id in table.index:
             src = table.loc[r.source_row_id].to_dict()
             by_row[row_id].update(
