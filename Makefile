@@ -6,7 +6,7 @@
 #   make test-e2e  the real dagster dev (daemon + webserver) and the UI in Chromium (a few minutes)
 #   make dev    Dagster UI at http://127.0.0.1:3000 with the daemon (sensors and schedules tick)
 #   make bench  benchmarks (figures printed; see benchmarks/)
-#   make lint   ruff check + format check + dg check defs
+#   make lint   ruff check + format check + pyright (basic, on lead_assets/) + dg check defs
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -20,6 +20,9 @@ export UV_COMPILE_BYTECODE := 1
 # the test suite and `make demo-distributed` need it) and the HTTP servers (the vendor sandbox
 # behind `make demo`, `make dev` and the tests, and the webhook receiver).
 UV_EXTRAS ?= --extra celery --extra server
+# The type checker of `make lint`, one pinned release from the npm registry (needs node); its
+# settings are [tool.pyright] in pyproject.toml and it reads the packages of $(VENV).
+PYRIGHT := npx --yes pyright@1.1.414
 
 .PHONY: help install demo demo-distributed test test-e2e dev bench lint fmt clean
 
@@ -59,6 +62,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check lead_assets lead_assets_tests benchmarks
 	$(BIN)/ruff format --check lead_assets lead_assets_tests benchmarks
+	$(PYRIGHT)
 	@# A throwaway instance: the production dagster.yaml needs PostgreSQL settings to load.
 	@mkdir -p .state/lint_home && printf "telemetry:\n  enabled: false\n" > .state/lint_home/dagster.yaml && DAGSTER_HOME=$(CURDIR)/.state/lint_home \
 		$(BIN)/dg check defs --use-active-venv

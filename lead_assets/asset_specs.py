@@ -75,10 +75,12 @@ def _decorate(spec: dg.AssetSpec) -> dg.AssetSpec:
     if schema is not None:
         extra["dagster/column_schema"] = schema
         extra["dagster/table_name"] = table
-    freshness = {"freshness_policy": output_freshness()} if name in OUTPUT_ASSETS else {}
-    return spec.replace_attributes(
-        kinds=KINDS.get(name, DEFAULT_KINDS), metadata={**metadata, **extra}, **freshness
+    spec = spec.replace_attributes(
+        kinds=KINDS.get(name, DEFAULT_KINDS), metadata={**metadata, **extra}
     )
+    if name in OUTPUT_ASSETS:
+        spec = spec.replace_attributes(freshness_policy=output_freshness())
+    return spec
 
 
 def with_ui_attributes(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

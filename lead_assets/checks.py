@@ -44,7 +44,7 @@ def to_result(verdict: Verdict, *, blocking: bool) -> dg.AssetCheckResult:
     )
 
 
-def _check(asset: str, name: str, description: str, judge: Judge, *, blocking: bool):  # type: ignore[no-untyped-def]
+def _check(asset: str, name: str, description: str, judge: Judge, *, blocking: bool):
     @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
     def _the_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
@@ -83,7 +83,7 @@ def _estimate(
     return (float(raw) if raw is not None else None), records[0].run_id
 
 
-def _spend_vs_estimate(c, e, k, t):  # type: ignore[no-untyped-def]
+def _spend_vs_estimate(c, e, k, t):
     estimate, run_id = _estimate(c, k)
     return quality.enriched_spend_vs_estimate(e, k, estimate, t, run_id)
 

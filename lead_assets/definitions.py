@@ -7,6 +7,7 @@ they are resolved at run time and never stored in the definitions or shown in th
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import dagster as dg
 
@@ -56,7 +57,10 @@ def build_definitions() -> dg.Definitions:
     """Assets, checks, jobs, sensors and resources of the code location."""
     return dg.Definitions(
         assets=[
-            *with_ui_attributes(dg.load_assets_from_modules(ASSET_MODULES)),
+            # The modules hold only @asset / @multi_asset definitions (no source assets).
+            *with_ui_attributes(
+                cast("list[dg.AssetsDefinition]", dg.load_assets_from_modules(ASSET_MODULES))
+            ),
             *VENDOR_STATE_ASSETS,
             landing_files,
             operations_report,

@@ -59,14 +59,14 @@ class _Spend:
     credits: float
 
     @classmethod
-    def of(cls, sandbox) -> _Spend:  # type: ignore[no-untyped-def]
+    def of(cls, sandbox) -> _Spend:
         return cls(
             sandbox.generect.state.sandbox.account.total_charged,
             sum(c["credits"] for c in sandbox.leedrush.state.sandbox.account.charges),
         )
 
 
-def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
+def _run(sandbox) -> int:
     """The whole graph on the samples, a backfill of every paid step, then the summary."""
     import dagster as dg
 
@@ -91,7 +91,7 @@ def _run(sandbox) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _first_pass(defs, instance, warehouse) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
+def _first_pass(defs, instance, warehouse) -> list[tuple[str, str, bool]]:
     """Steps 1-3: the ICP pull, the file drop, and the sensors until no work is left; the
     failed runs."""
     from lead_assets.inprocess_daemon import drain
@@ -121,7 +121,7 @@ def _first_pass(defs, instance, warehouse) -> list[tuple[str, str, bool]]:  # ty
     return [r for r in runs if not r[2]]
 
 
-def _batch_keys(engine) -> list[str]:  # type: ignore[no-untyped-def]
+def _batch_keys(engine) -> list[str]:
     from sqlalchemy import text
 
     with engine.connect() as conn:
@@ -131,7 +131,7 @@ def _batch_keys(engine) -> list[str]:  # type: ignore[no-untyped-def]
         ]
 
 
-def _backfill(defs, instance, keys: list[str]) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
+def _backfill(defs, instance, keys: list[str]) -> list[tuple[str, str, bool]]:
     """Re-run every paid step of every batch (what a UI backfill does); the failed runs."""
     from lead_assets.inprocess_daemon import execute_run
 
@@ -143,7 +143,7 @@ def _backfill(defs, instance, keys: list[str]) -> list[tuple[str, str, bool]]:  
     return failed
 
 
-def _print_batches(engine, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _print_batches(engine, keys: list[str]) -> None:
     """One line per batch, the rejection reasons, and the export files."""
     from lead_assets.pipeline.summary import batch_figures, export_paths
 
@@ -169,7 +169,7 @@ def _print_batches(engine, keys: list[str]) -> None:  # type: ignore[no-untyped-
             print(f"  {path}")
 
 
-def _print_spend(engine, first: _Spend, again: _Spend) -> None:  # type: ignore[no-untyped-def]
+def _print_spend(engine, first: _Spend, again: _Spend) -> None:
     """What was paid, what the backfill paid (the cache's work) and what deduplication found."""
     from sqlalchemy import text
 

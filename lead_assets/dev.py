@@ -29,7 +29,7 @@ def use_sandbox_if_unconfigured() -> subprocess.Popen | None:
     return subprocess.Popen([sys.executable, "-m", "lead_assets.cli", "sandbox"])
 
 
-def demo_hint(home) -> str:  # type: ignore[no-untyped-def]
+def demo_hint(home) -> str:
     """`make demo` keeps its own fresh instance and warehouse under .state/demo; say how to open
     them, since a UI on another instance shows none of the demo's runs."""
     demo_state = PROJECT_ROOT / ".state" / "demo"

@@ -190,6 +190,7 @@ def _launch(
 ) -> None:
     """Execute one run request in process, tagged as the daemon tags it; record the outcome."""
     job_name = request.job_name or sensor.job_name
+    assert job_name is not None  # Dagster requires a job on a sensor's run request
     tags = {**(request.tags or {}), "dagster/sensor_name": sensor.name}
     if request.run_key:
         tags["dagster/run_key"] = request.run_key

@@ -13,8 +13,11 @@ by partition (identity mapping) and has no upstream partition for a file batch.
 
 import dagster as dg
 
-lead_batches = dg.DynamicPartitionsDefinition(name="lead_batches")
-icp_pulls = dg.DynamicPartitionsDefinition(name="icp_pulls")
+# The names as plain ``str``: a DynamicPartitionsDefinition's ``name`` is typed optional.
+LEAD_BATCHES = "lead_batches"
+ICP_PULLS = "icp_pulls"
+lead_batches = dg.DynamicPartitionsDefinition(name=LEAD_BATCHES)
+icp_pulls = dg.DynamicPartitionsDefinition(name=ICP_PULLS)
 
 
 def icp_partition_requests(
@@ -22,8 +25,8 @@ def icp_partition_requests(
 ) -> list[dg.AddDynamicPartitionsRequest]:
     """The requests that add ICP batch ``keys`` to both partition sets (those not there yet)."""
     requests = []
-    for partitions in (icp_pulls, lead_batches):
-        existing = set(instance.get_dynamic_partitions(partitions.name))
+    for name, partitions in ((ICP_PULLS, icp_pulls), (LEAD_BATCHES, lead_batches)):
+        existing = set(instance.get_dynamic_partitions(name))
         new = [k for k in keys if k not in existing]
         if new:
             requests.append(partitions.build_add_request(new))

@@ -16,7 +16,7 @@ import dagster as dg
 
 from lead_assets.core.icp import load_profiles
 from lead_assets.jobs import prospect_job
-from lead_assets.partition_defs import icp_partition_requests, lead_batches
+from lead_assets.partition_defs import LEAD_BATCHES, icp_partition_requests
 from lead_assets.pipeline import maintenance, prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
@@ -30,38 +30,34 @@ def reconcile_unknown_charges(
     warehouse: WarehouseResource,
     generect: GenerectResource,
     leedrush: LeedrushResource,
-) -> dg.Nothing:
+) -> None:
     """Settle or release ledger entries left ``unknown`` (issue 10's reconcile step; free calls)."""
     outcome = maintenance.reconcile_unknown_charges(warehouse.engine(), generect, leedrush)
     context.log.info(f"{outcome.step}: {outcome.detail}")
 
 
 @dg.op(ins={"after": dg.In(dg.Nothing)})
-def recluster_if_drifted(
-    context: dg.OpExecutionContext, warehouse: WarehouseResource
-) -> dg.Nothing:
+def recluster_if_drifted(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     """Full recluster only when the incremental path has drifted past the limit."""
     outcome = maintenance.recluster_if_drifted(warehouse.engine())
     context.log.info(f"{outcome.step}: {outcome.detail}")
 
 
 @dg.op(ins={"after": dg.In(dg.Nothing)})
-def prune_expired_cache(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> dg.Nothing:
+def prune_expired_cache(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     """Delete vendor answers past their TTL."""
     outcome = maintenance.prune_expired_cache(warehouse.engine())
     context.log.info(f"{outcome.step}: {outcome.detail}")
 
 
 @dg.op(ins={"after": dg.In(dg.Nothing)})
-def prune_old_partitions(
-    context: dg.OpExecutionContext, warehouse: WarehouseResource
-) -> dg.Nothing:
+def prune_old_partitions(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     """Remove dynamic partitions of batches exported before the retention window, keeping the
     instance well below Dagster's ~100k-key comfort zone (design notes)."""
     keys = set(maintenance.prunable_batches(warehouse.engine()))
-    existing = set(context.instance.get_dynamic_partitions(lead_batches.name))
+    existing = set(context.instance.get_dynamic_partitions(LEAD_BATCHES))
     for key in sorted(keys & existing):
-        context.instance.delete_dynamic_partition(lead_batches.name, key)
+        context.instance.delete_dynamic_partition(LEAD_BATCHES, key)
     context.log.info(f"prune_partitions: {len(keys & existing)} old partition(s) removed")
 
 
@@ -111,7 +107,7 @@ def icp_daily_pull(profile: str) -> dg.ScheduleDefinition:
         context: dg.ScheduleEvaluationContext,
         warehouse: WarehouseResource,
         generect: GenerectResource,
-    ):  # type: ignore[no-untyped-def]
+    ):
         grown = [
             g
             for g in prospecting.check_profiles(warehouse.engine(), generect, log=context.log)
@@ -145,7 +141,7 @@ def register_reverification(context: dg.OpExecutionContext, warehouse: Warehouse
     stats = reverify.register_reverification(warehouse.engine())
     if stats.batch_key:
         # The partition now, so the batch is visible before the file-drop sensor's next tick.
-        context.instance.add_dynamic_partitions(lead_batches.name, [stats.batch_key])
+        context.instance.add_dynamic_partitions(LEAD_BATCHES, [stats.batch_key])
     context.log.info(f"re-verification: {stats.summary()}")
 
 

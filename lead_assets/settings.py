@@ -196,7 +196,9 @@ def check_thresholds() -> Thresholds:
         if isinstance(default, int):
             overrides[name] = _int_env(var, default)
         else:
-            overrides[name] = float(_number_env(var, default))  # type: ignore[arg-type]
+            value = _number_env(var, default)
+            assert value is not None  # unset or blank gives the (not None) default
+            overrides[name] = float(value)
     return Thresholds.with_overrides(overrides)
 
 

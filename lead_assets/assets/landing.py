@@ -7,6 +7,8 @@ no email or phone from a name or a reason), next to the registered files and the
 (issue 13). The ops alert sensor also alerts on quarantine.
 """
 
+from typing import Any
+
 import dagster as dg
 
 landing_files = dg.AssetSpec(
@@ -28,7 +30,7 @@ def outcome_events(summary: dict) -> list[dg.AssetObservation]:
 
     from lead_assets.core.pii import mask_text
 
-    def event(path: str, outcome: str, **extra: object) -> dg.AssetObservation:
+    def event(path: str, outcome: str, **extra: Any) -> dg.AssetObservation:
         return dg.AssetObservation(
             asset_key=landing_files.key,
             metadata={"file": mask_text(os.path.basename(path)), "outcome": outcome, **extra},

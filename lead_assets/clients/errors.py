@@ -6,6 +6,8 @@ and the operation. None of them ever contains an API key, a JWT or a password.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VendorError(Exception):
     """A vendor call failed; ``str(err)`` is a sentence a user can act on."""
@@ -41,8 +43,8 @@ class InsufficientFundsError(VendorError):
 class RateLimitedError(VendorError):
     """429 that persisted after the client's retries."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 

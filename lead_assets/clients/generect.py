@@ -439,8 +439,10 @@ class GenerectClient:
             page = data.get("leads") or []
             fresh = [r for r in page[:want] if (lid := lead_id_of(r)) and lid not in seen_set]
             for r in fresh:
-                seen_set.add(lead_id_of(r))  # type: ignore[arg-type]
-                seen.append(lead_id_of(r))  # type: ignore[arg-type]
+                lid = lead_id_of(r)
+                assert lid is not None  # `fresh` holds only rows with a lead id
+                seen_set.add(lid)
+                seen.append(lid)
             rows.extend(fresh)
             if len(page) < want or not fresh:
                 break

@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -118,7 +119,7 @@ def send(
     policy: RetryPolicy,
     idempotent: bool,
     expect_json: bool = True,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> Outcome:
     """Send with the policy above. Never raises for transport problems: the Outcome says what
     happened, so the caller can settle, release or mark its spend reservation correctly."""
@@ -128,7 +129,7 @@ def send(
         response: httpx.Response | None = None
         failure = None
         try:
-            response = http.request(method, url, **kwargs)  # type: ignore[arg-type]
+            response = http.request(method, url, **kwargs)
         except httpx.ConnectError as exc:
             failure, last_error = NOT_SENT, f"could not connect ({exc.__class__.__name__})"
         except (
@@ -144,7 +145,8 @@ def send(
             except ValueError:
                 failure, last_error = UNREADABLE, "the answer was not valid JSON"
         decision = should_retry(
-            status=None if failure else response.status_code,  # type: ignore[union-attr]
+            # No failure means the request returned a response.
+            status=None if failure or response is None else response.status_code,
             failure=failure,
             idempotent=idempotent,
         )

@@ -29,7 +29,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -150,16 +150,16 @@ def verify_webhook(secret: str, body: bytes, signature: str) -> bool:
 
 
 # ------------------------------------------------------------------------------ typed results
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     try:
-        return int(float(value)) if value not in (None, "") else None  # type: ignore[arg-type]
+        return int(float(value)) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 
 
-def _num(value: object) -> float | None:
+def _num(value: Any) -> float | None:
     try:
-        return float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 
@@ -337,7 +337,7 @@ def parse_webhook_event(body: bytes) -> LeedrushWebhookEvent:
         raise ValueError(f"Leedrush webhook body is not JSON: {exc}") from exc
     if not isinstance(payload, dict) or not payload.get("event"):
         raise ValueError("Leedrush webhook body has no 'event'")
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    data: dict[str, Any] = payload["data"] if isinstance(payload.get("data"), dict) else {}
     return LeedrushWebhookEvent(
         event=str(payload["event"]),
         batch_id=str(payload["batch_id"]) if payload.get("batch_id") else None,
@@ -367,6 +367,15 @@ def unique_upload_name(filename: str, token: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------- limiter
+class Limiter(Protocol):
+    """What the client needs of a limiter: ``acquire()`` before each request, a settable ``rpm``
+    (``RequestLimiter`` here, ``distributed.limiter.SharedRequestLimiter`` across processes)."""
+
+    rpm: int | None
+
+    def acquire(self) -> None: ...
+
+
 class RequestLimiter:
     """At most ``rpm`` request starts in any ``window_s`` seconds, shared by all threads.
 
@@ -454,7 +463,7 @@ class LeedrushClient:
         reconcile_grace_s: float = 5.0,
         plan_ttl_s: float = 300.0,
         check_concurrency: bool = True,
-        limiter: RequestLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self._email, self._password = email, password
         self._token: str | None = None
@@ -477,7 +486,7 @@ class LeedrushClient:
         self._plan_ttl_s = plan_ttl_s
         limits = self.limits or PLANS["payg"]
         # ``limiter``: one with the same interface shared by other processes (a Redis window).
-        self._limiter = limiter or RequestLimiter(None, sleep=self.policy.sleep)
+        self._limiter: Limiter = limiter or RequestLimiter(None, sleep=self.policy.sleep)
         self._limiter.rpm = limits.requests_per_minute
         self.reconcile_grace_s = reconcile_grace_s
         self.check_concurrency = check_concurrency
@@ -666,7 +675,8 @@ class LeedrushClient:
         with self._token_lock:
             if self._token is None:
                 self._login_locked()
-            return self._token  # type: ignore[return-value]
+            assert self._token is not None  # _login_locked sets it or raises
+            return self._token
 
     def _drop_token(self, used: str | None) -> None:
         with self._token_lock:
@@ -995,7 +1005,7 @@ class LeedrushClient:
             if batch.batch_id in want_ids:
                 found[batch.batch_id] = batch
             if batch.filename in want_names:
-                found.setdefault(batch.filename, batch)  # type: ignore[arg-type]
+                found.setdefault(batch.filename, batch)
             if want_ids | want_names <= found.keys():
                 break
         return found

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from lead_assets.sensors.recovery import reconcile_pass
 
     resources = defs.resources
+    assert resources is not None  # definitions.py binds every resource of the code location
     with dg.DagsterInstance.get() as instance:
         stats = reconcile_pass(
             instance,

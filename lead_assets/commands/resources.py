@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 import dagster as dg
 
@@ -41,7 +41,7 @@ def env_vars_of(resource: Any) -> list[str]:
     return [v.env_var_name for v in (getattr(resource, f, None) for f in fields) if _is_env(v)]
 
 
-def _is_env(value: object) -> bool:
+def _is_env(value: object) -> TypeGuard[dg.EnvVar]:
     return isinstance(value, dg.EnvVar)
 
 

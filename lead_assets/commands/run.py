@@ -83,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 128 + stop.signal_number
-    for failure in outcome.failures if outcome else []:
+    # Only a signal leaves no outcome, and a signal returned above.
+    assert outcome is not None
+    for failure in outcome.failures:
         print(f"error: {failure}", file=sys.stderr)
-    failed_runs = [r for r in outcome.runs if not r[2]] if outcome else []
+    failed_runs = [r for r in outcome.runs if not r[2]]
     unfinished = [r for r in rows if r.get("batch") and r["status"] != "done"]
     return 1 if failed_runs or outcome.failures or unfinished else 0
 
@@ -106,7 +108,7 @@ def _copy_to_landing(paths: list[Path], landing: Path) -> dict[str, Path]:
     return names
 
 
-def _register(instance, warehouse, names: dict[str, Path]) -> dict:  # type: ignore[no-untyped-def]
+def _register(instance, warehouse, names: dict[str, Path]) -> dict:
     """The file-drop sensor's own decision, restricted to these files and told they are
     complete, applied as the daemon would apply it; its summary."""
     from lead_assets.sensors.file_drop import landing_sensor_result
@@ -121,7 +123,7 @@ def _register(instance, warehouse, names: dict[str, Path]) -> dict:  # type: ign
     return summary
 
 
-def _drain(defs, instance, args: argparse.Namespace, batches: int, stop: _Stop):  # type: ignore[no-untyped-def]
+def _drain(defs, instance, args: argparse.Namespace, batches: int, stop: _Stop):
     """Tick the pipeline's sensors until no work is left, one line (and a bar step) per run;
     None when a signal arrived between runs."""
     from lead_assets.inprocess_daemon import drain
@@ -177,7 +179,7 @@ class _Stop:
 
 
 @contextmanager
-def stop_on_signals():  # type: ignore[no-untyped-def]
+def stop_on_signals():
     """SIGTERM and SIGINT stop the drain: the run in progress is interrupted (Dagster marks it
     failed, its batch stays resumable) and no further run starts. During a run Dagster maps both
     signals to its own interrupt, so the drain notices the interrupted run instead."""
@@ -185,7 +187,7 @@ def stop_on_signals():  # type: ignore[no-untyped-def]
 
     stop = _Stop()
 
-    def handler(signum, frame):  # type: ignore[no-untyped-def]
+    def handler(signum, frame):
         stop.set(signum)
         raise KeyboardInterrupt
 
@@ -197,7 +199,7 @@ def stop_on_signals():  # type: ignore[no-untyped-def]
             signal.signal(s, h)
 
 
-def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
+def _has_sensor(defs, name: str) -> bool:
     try:
         defs.resolve_sensor_def(name)
     except Exception:
@@ -205,7 +207,7 @@ def _has_sensor(defs, name: str) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) -> str:  # type: ignore[no-untyped-def]
+def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) -> str:
     """``done`` only when every ok row has a qualification outcome and the exports exist;
     otherwise the batch's real state (``awaiting reconciliation``, ``enriching``, ...)."""
     from lead_assets.pipeline.batch_registry import get_batch
@@ -228,7 +230,7 @@ def batch_status(engine, batch_key: str, figures: dict, *, interrupted: bool) ->
     return f"interrupted ({label})" if interrupted else label
 
 
-def _file_batches(engine, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def _file_batches(engine, path: Path) -> list[str]:
     """Batch keys registered for this exact file content."""
     from sqlalchemy import text
 
@@ -246,7 +248,7 @@ def _file_batches(engine, path: Path) -> list[str]:  # type: ignore[no-untyped-d
 
 def _summaries(
     engine, summary: dict, names: dict[str, Path], *, interrupted: bool = False
-) -> list[dict]:  # type: ignore[no-untyped-def]
+) -> list[dict]:
     from lead_assets.pipeline.summary import batch_figures, export_paths
 
     rows: list[dict] = []

@@ -34,7 +34,7 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if is_text_column(series):
             # One list pass, not Series.map: a million-row export has ten text columns.
             cells = [neutralize_csv_cell(v) for v in series.astype(object).tolist()]
-            safe.isetitem(position, pd.Series(cells, index=series.index, dtype=object))
+            safe.isetitem(position, pd.Series(cells, index=series.index, dtype=object))  # pyright: ignore[reportArgumentType]  # pandas-stubs: a Series is valid
     safe.columns = [neutralize_csv_cell(c) for c in safe.columns]
     return safe
 

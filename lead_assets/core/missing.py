@@ -9,6 +9,8 @@ gap is NaN, ``pd.NA`` or None. Numeric columns keep NaN: there it is the number 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 
@@ -30,7 +32,7 @@ def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
                 position = [j for j, c in enumerate(frame.columns) if c == column][i]
                 series = frame.iloc[:, position]
                 if is_text_column(series):
-                    frame.isetitem(position, _with_none(series))
+                    frame.isetitem(position, _with_none(series))  # pyright: ignore[reportArgumentType]  # pandas-stubs: a Series is valid
             continue
         if is_text_column(values):
             missing = values.isna()
@@ -40,7 +42,7 @@ def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_none(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), None)
+    return series.astype(object).where(series.notna(), None)  # pyright: ignore[reportArgumentType]  # pandas-stubs: other=None is valid
 
 
 def blank_column(index: pd.Index) -> pd.Series:
@@ -48,7 +50,7 @@ def blank_column(index: pd.Index) -> pd.Series:
     return pd.Series([None] * len(index), index=index, dtype=object)
 
 
-def text_or_none(value: object) -> str | None:
+def text_or_none(value: Any) -> str | None:
     """A cell as text, or None for any missing marker (None, NaN, pd.NA, NaT, blank)."""
     if value is None or (not isinstance(value, str) and pd.isna(value) is True):
         return None

@@ -94,7 +94,7 @@ class _BoundedInflater(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, target) -> int:
         while not self._buffer:
             if self._inflater.eof:
                 return 0
@@ -309,7 +309,7 @@ def open_rows(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
     encoding = detect_encoding(path, max_bytes)
     with _open_bytes(path, max_bytes) as (raw, compressed):
         text = io.TextIOWrapper(
-            raw,  # type: ignore[arg-type]
+            raw,
             encoding=encoding,
             errors="replace" if encoding == "utf-8-sig" else "strict",
             newline="",
@@ -609,7 +609,7 @@ def _csv_records(
         consumed: list[tuple[int, str]] = []
         capped = [False]
 
-        def feed(consumed: list[tuple[int, str]] = consumed, capped: list[bool] = capped):  # type: ignore[no-untyped-def]
+        def feed(consumed: list[tuple[int, str]] = consumed, capped: list[bool] = capped):
             while True:
                 if len(consumed) >= MAX_RECORD_LINES:
                     capped[0] = True

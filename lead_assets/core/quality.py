@@ -40,6 +40,7 @@ class Thresholds:
         unknown = set(overrides) - set(asdict(cls()))
         if unknown:
             raise ValueError(f"unknown check limits: {', '.join(sorted(unknown))}")
+        # The whole-number limits get ints (settings._int_env); the others floats.
         return cls(**overrides)  # type: ignore[arg-type]
 
     @classmethod
@@ -54,7 +55,7 @@ class Verdict:
 
     passed: bool
     sentence: str
-    figures: dict[str, float | int] = field(default_factory=dict)
+    figures: Mapping[str, float] = field(default_factory=dict)
 
 
 def _pct(share: float) -> str:

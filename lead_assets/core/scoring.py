@@ -163,7 +163,9 @@ def _add_reachability(tally: _Tally, frame: pd.DataFrame, quality: dict) -> None
         "phone " + phone_type.astype(str),
     )
     key_fields = ["full_name", "title_normalized", "company_name", "domain", "country"]
-    share = sum(_col(frame, f).notna().astype(float) for f in key_fields) / len(key_fields)
+    # A Series start (not sum's int 0) keeps the total a Series for the checker; same values.
+    present = (_col(frame, f).notna().astype(float) for f in key_fields)
+    share = sum(present, pd.Series(0.0, index=frame.index)) / len(key_fields)
     tally.add(
         (share * float(quality.get("completeness", 0))).round(1),
         "profile completeness " + (share * 100).round().astype(int).astype(str) + "%",

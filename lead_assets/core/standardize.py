@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import pandas as pd
 
@@ -119,14 +120,15 @@ def _column(rows: pd.DataFrame, name: str) -> list[str]:
     if name not in rows:
         return [""] * len(rows)
     series = rows[name]
-    if series.dtype == object and series.map(type).eq(str).all():
+    if series.dtype == object and series.map(type).isin([str]).all():
         return [s.strip() for s in series.tolist()]
     return [_as_text(v) for v in series.tolist()]
 
 
 def _map_unique(keys: Sequence[Hashable], fn: Callable[..., object], *, star: bool = False) -> list:
     """Apply ``fn`` once per distinct key and map the answers back in order."""
-    answers = {k: (fn(*k) if star else fn(k)) for k in dict.fromkeys(keys)}
+    # With ``star`` the keys are argument tuples.
+    answers = {k: (fn(*cast("tuple[Any, ...]", k)) if star else fn(k)) for k in dict.fromkeys(keys)}
     return [answers[k] for k in keys]
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import yaml
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from lead_assets.distributed.local import broker_namespace, distributed_environment, local_workers
@@ -53,7 +54,7 @@ def own_database(server_url: str, prefix: str) -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = make_url(server_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield (
             make_url(server_url)
@@ -62,7 +63,9 @@ def own_database(server_url: str, prefix: str) -> Iterator[str]:
         )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def write_instance(home: Path, dagster_url: str) -> None:

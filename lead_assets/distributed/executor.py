@@ -13,10 +13,14 @@ both, and a job's definition does not change with the host it was imported on.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.executor_definition import multiple_process_executor_requirements
+from dagster._core.definitions.executor_definition import (
+    ExecutorRequirement,
+    multiple_process_executor_requirements,
+)
 from dagster._core.execution.retries import RetryMode
 from dagster._core.executor.base import Executor
 from dagster._core.executor.in_process import InProcessExecutor
@@ -43,11 +47,11 @@ CONFIG_SCHEMA = {
 }
 
 
-def _kind(config: dict[str, Any]) -> str:
+def _kind(config: Mapping[str, Any]) -> str:
     return config.get("kind") or executor_kind()
 
 
-def _requirements(config: dict[str, Any]) -> list:
+def _requirements(config: Mapping[str, Any]) -> list[ExecutorRequirement]:
     # Celery steps run elsewhere: the job must be reconstructable and the instance persistent.
     return list(multiple_process_executor_requirements()) if _kind(config) == "celery" else []
 

@@ -21,9 +21,13 @@ many workers at once, so the account-wide caps are divided explicitly:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from lead_assets.clients.generect import DEFAULT_CONCURRENCY
 from lead_assets.settings import GENERECT_SLOTS_ENV, generect_slots
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 #: Operations every step needs at least one request of; "uncapped" (counts) is not divided.
 UNDIVIDED = ("uncapped",)
@@ -58,10 +62,12 @@ def pool_limits(slots: int | None = None) -> dict[str, int]:
     }
 
 
-def apply_pool_limits(instance: object, limits: Mapping[str, int] | None = None) -> dict[str, int]:
+def apply_pool_limits(
+    instance: DagsterInstance, limits: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Set the pools' slot counts on a Dagster instance (what ``dagster instance concurrency
     set`` does); returns what was set."""
     limits = dict(limits or pool_limits())
     for pool, slots in limits.items():
-        instance.event_log_storage.set_concurrency_slots(pool, slots)  # type: ignore[attr-defined]
+        instance.event_log_storage.set_concurrency_slots(pool, slots)
     return limits

@@ -14,11 +14,11 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol, TypedDict
+from typing import Any, NamedTuple, Protocol, TypedDict, cast
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -193,9 +193,7 @@ def enrichment_plan(frame: pd.DataFrame) -> EnrichmentPlan:
         {d for d, f in zip(frame.get("domain", []), free, strict=False) if d and not f}
     )
     return {
-        "find": [
-            FindItem(r.row_id, r.first_name, r.last_name, r.domain) for r in find.itertuples()
-        ],
+        "find": [FindItem(r.row_id, r.first_name, r.last_name, r.domain) for r in _tuples(find)],
         "validate": sorted(set(with_email["email"].tolist()))
         if settings.validate_unknown_emails()
         else [],
@@ -914,9 +912,9 @@ def merge_enriched(engine: Engine, batch_key: str) -> MergeStats:
     now = datetime.now(UTC)
     rows = [
         _merged_row(lead, _row_of(gen, lead.row_id), _row_of(lee, lead.row_id), per_row_credit, now)
-        for lead in leads.itertuples()
+        for lead in _tuples(leads)
     ]
-    statuses: Counter[str] = Counter(row["email_status"] or "none" for row in rows)
+    statuses: Counter[str] = Counter(str(row["email_status"] or "none") for row in rows)
     frame = (
         pd.DataFrame(rows)
         if rows
@@ -932,7 +930,13 @@ def merge_enriched(engine: Engine, batch_key: str) -> MergeStats:
 
 def _row_of(frame: pd.DataFrame, row_id: str) -> pd.Series | None:
     """The vendor's row for a lead, None when the vendor has none."""
-    return frame.loc[row_id] if len(frame) and row_id in frame.index else None
+    # One row per lead: row_id is the partition's primary key.
+    return cast(pd.Series, frame.loc[row_id]) if len(frame) and row_id in frame.index else None
+
+
+def _tuples(frame: pd.DataFrame) -> Iterator[Any]:
+    """``itertuples`` rows, typed loosely: their fields are the frame's columns."""
+    return frame.itertuples()
 
 
 def _leedrush_credit_per_row(engine: Engine, batch_key: str, lee: pd.DataFrame) -> float:
@@ -959,9 +963,10 @@ def _merged_row(
     """One enriched_leads row from the lead, its Generect row ``g`` and Leedrush row ``lr``."""
     sources: dict[str, dict] = {}  # filled in field order: the JSON keeps it
     email, status = _generect_email(lead, g, sources)
-    qualified = lr is not None and bool(lr["qualified"])
-    if qualified:
-        status = _leedrush_email_status(status, lr, per_row_credit, sources)
+    # Leedrush's own fields only for a lead it qualified (validated and scored).
+    scored = lr if lr is not None and bool(lr["qualified"]) else None
+    if scored is not None:
+        status = _leedrush_email_status(status, scored, per_row_credit, sources)
     company_name = _generect_company(lead, g, sources)
     return {
         "row_id": lead.row_id,
@@ -978,9 +983,9 @@ def _merged_row(
             g["headcount_bucket"] if g is not None and g["headcount_bucket"] else None
         )
         or lead.headcount_bucket,
-        "vendor_score": lr["score"] if qualified else None,
-        "signals": lr["signals"] if qualified else None,
-        "technologies": lr["technologies"] if qualified else None,
+        "vendor_score": scored["score"] if scored is not None else None,
+        "signals": scored["signals"] if scored is not None else None,
+        "technologies": scored["technologies"] if scored is not None else None,
         "field_sources": json.dumps(sources),
         "spend_usd": 0.0,
         "spend_credits": per_row_credit if lr is not None else 0.0,

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -136,7 +137,7 @@ def raw_frame_to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def frame_to_canonical(
-    frame: pd.DataFrame, *, row_ids: object, parse_errors: object, sources: object
+    frame: pd.DataFrame, *, row_ids: Any, parse_errors: Any, sources: Any
 ) -> pd.DataFrame:
     """A file's rows (its own headers, nested keys dotted) as canonical lead fields plus
     ``row_id``, ``parse_error`` and ``source``. Shared by the ingest path and ``lead-assets

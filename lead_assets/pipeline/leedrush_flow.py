@@ -159,7 +159,7 @@ def submit_batch(
     *,
     run_id: str | None = None,
     log: logging.Logger | None = None,
-) -> SubmitStats:  # type: ignore[no-untyped-def]
+) -> SubmitStats:
     """Upload and start the batch (credits reserved first); never pays twice for one lead batch."""
     log = log or logging.getLogger(__name__)
     if get_batch(engine, batch_key).state == AWAITING:
@@ -202,7 +202,7 @@ def submit_batch(
         client.close()
 
 
-def _adopt(engine: Engine, batch_key: str, adopted, rows: int) -> SubmitStats:  # type: ignore[no-untyped-def]
+def _adopt(engine: Engine, batch_key: str, adopted, rows: int) -> SubmitStats:
     """A batch an interrupted run already started under this upload name: take it, pay nothing."""
     total = adopted.rows_total or rows
     _record(
@@ -219,7 +219,7 @@ def _adopt(engine: Engine, batch_key: str, adopted, rows: int) -> SubmitStats:  
 
 def _upload_and_process(
     engine: Engine,
-    client,  # type: ignore[no-untyped-def]
+    client,
     batch_key: str,
     name: str,
     rows: pd.DataFrame,
@@ -310,7 +310,7 @@ def _open_submissions(engine: Engine) -> list[dict]:
 
 def poll_submissions(
     engine: Engine, leedrush, *, log: logging.Logger | None = None, max_pages: int = 3
-) -> PollResult:  # type: ignore[no-untyped-def]
+) -> PollResult:
     """One bounded status poll (at most ``max_pages`` list calls, whatever the number of open
     batches) that records new statuses and lists the batches ready to collect."""
     subs = _open_submissions(engine)
@@ -400,7 +400,7 @@ def collect_batch(
     *,
     log: logging.Logger | None = None,
     run_id: str | None = None,
-) -> CollectStats:  # type: ignore[no-untyped-def]
+) -> CollectStats:
     """Download a completed batch and match its QUALIFIED rows back to the input leads by email."""
     claim_run(engine, run_id, batch_key)  # a collect run that dies is resumed (pipeline.reconcile)
     sub = _submission(engine, batch_key)

@@ -37,7 +37,7 @@ class StepOutcome:
     count: int = 0
 
 
-def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:  # type: ignore[no-untyped-def]
+def reconcile_unknown_charges(engine: Engine, generect, leedrush) -> StepOutcome:
     """Settle what runs left unknown or reserved against the vendors' books
     (:func:`lead_assets.pipeline.reconcile.reconcile`)."""
     from lead_assets.pipeline.reconcile import reconcile

@@ -16,7 +16,7 @@ ATTENTION = ("blocked", "failed", "waiting_credits")
 OPEN_LEDGER = ("unknown", "reserved", "submitted")
 
 
-def operations_figures(engine: Engine, now: datetime | None = None) -> dict[str, object]:
+def operations_figures(engine: Engine, now: datetime | None = None) -> dict[str, float]:
     """Batches by state (exported, blocked, failed, waiting for credits, the rest in flight),
     spend settled in the last 24 h and 30 days per unit, ledger entries still open (their
     estimate), and the files quarantined in the last 24 h."""
@@ -34,7 +34,9 @@ def operations_figures(engine: Engine, now: datetime | None = None) -> dict[str,
                         " = b.batch_key) THEN 'exported' ELSE b.state END AS s, COUNT(*)"
                         " FROM lead_batches b GROUP BY s"
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
         )
 
@@ -61,7 +63,7 @@ def operations_figures(engine: Engine, now: datetime | None = None) -> dict[str,
             {"since": day},
         ).scalar_one()
         spent_day, spent_month = spend(day), spend(month)
-    figures: dict[str, object] = {
+    figures: dict[str, float] = {
         "batches_total": sum(states.values()),
         **{f"batches_{state}": int(states.get(state, 0)) for state in ("exported", *ATTENTION)},
         "batches_in_flight": sum(n for s, n in states.items() if s not in ("exported", *ATTENTION)),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
@@ -57,8 +57,8 @@ class WatchState:
 class WatchResult:
     """The alerts to send and the next cursor state."""
 
-    alerts: list[Alert] = field(default_factory=list)
-    state: WatchState | None = None
+    alerts: list[Alert]
+    state: WatchState
 
 
 def _naive(ts: datetime) -> datetime:
@@ -140,7 +140,7 @@ def webhook_credit_level(engine: Engine, since: datetime, now: datetime) -> str 
     return "low" if "credits.low" in kinds else None
 
 
-def polled_credit_level(generect, leedrush) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def polled_credit_level(generect, leedrush) -> tuple[str, str]:
     """Credits level from the free balance calls, and a sentence with the figures."""
     from lead_assets.settings import reserve_credits, reserve_usd
 
@@ -181,8 +181,8 @@ def find_alerts(
     state: WatchState,
     now: datetime,
     *,
-    generect=None,  # type: ignore[no-untyped-def]
-    leedrush=None,  # type: ignore[no-untyped-def]
+    generect=None,
+    leedrush=None,
 ) -> WatchResult:
     """All alerts of the window (state.since, now] and the next state."""
     alerts = warehouse_alerts(engine, state.since, now)

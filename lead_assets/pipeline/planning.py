@@ -35,7 +35,9 @@ def observed_prices(engine: Engine) -> Prices:
                     "SELECT operation, COUNT(*) FROM api_cache WHERE vendor = 'generect' AND operation IN"
                     " ('email_find', 'company_enrich') GROUP BY operation"
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         paid = dict(
             conn.execute(
@@ -43,7 +45,9 @@ def observed_prices(engine: Engine) -> Prices:
                     "SELECT operation, COUNT(*) FROM api_cache WHERE vendor = 'generect' AND amount > 0 AND operation IN"
                     " ('email_find', 'company_enrich') GROUP BY operation"
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     base = Prices()
     find = (
@@ -66,7 +70,7 @@ def batch_needs(
     enrich_round: int = 0,
     leads=None,
     claimed: set[str] | None = None,
-) -> BatchNeeds:  # type: ignore[no-untyped-def]
+) -> BatchNeeds:
     """What a batch still needs after the do-not-contact list, the cache, and what batches
     planned before it in the same round will buy (``claimed`` item keys, updated in place)."""
     leads = ok_leads(engine, batch_key) if leads is None else leads
@@ -78,7 +82,7 @@ def batch_needs(
     needs = enrichment_plan(leads)
     cache = ResponseCache(engine)
     find_keys = [item_key(first, last, dom) for _, first, last, dom in needs["find"]]
-    found = cache.get_many("generect", "email_find", find_keys)
+    found: dict[str, Any] = cache.get_many("generect", "email_find", find_keys)
     validate_hits = cache.get_many(
         "generect", "email_validate", [item_key(e) for e in needs["validate"]]
     )
@@ -125,9 +129,9 @@ class VendorState:
     plan_id: str | None
     limits: Any  # PlanLimits | None
 
-    def metadata(self) -> dict[str, dict[str, object]]:
+    def metadata(self) -> dict[str, dict[str, Any]]:
         """Observation metadata per vendor-state asset (numbers, so the UI plots them)."""
-        leedrush: dict[str, object] = {"credits_remaining": self.credits_remaining}
+        leedrush: dict[str, Any] = {"credits_remaining": self.credits_remaining}
         if self.plan_id:
             leedrush["plan"] = self.plan_id
         if self.limits is not None:
@@ -141,7 +145,7 @@ class VendorState:
         }
 
 
-def vendor_state(generect, leedrush) -> VendorState:  # type: ignore[no-untyped-def]
+def vendor_state(generect, leedrush) -> VendorState:
     """Balance, credits and plan limits (three free vendor calls)."""
     g = generect.get_client()
     try:
@@ -162,7 +166,7 @@ def vendor_state(generect, leedrush) -> VendorState:  # type: ignore[no-untyped-
     )
 
 
-def capacity(engine: Engine, generect, leedrush) -> Capacity:  # type: ignore[no-untyped-def]
+def capacity(engine: Engine, generect, leedrush) -> Capacity:
     """Balances, plan limits and budgets right now (free vendor calls only)."""
     state = vendor_state(generect, leedrush)
     balance, limits = state.balance_usd, state.limits
@@ -201,7 +205,7 @@ def plan_waiting_batches(
     generect,
     leedrush,
     failed: list[ItemFailure] | None = None,
-) -> Plan:  # type: ignore[no-untyped-def]
+) -> Plan:
     """The plan for every batch waiting for enrichment (ingested, or back from a funds stop).
 
     A batch whose needs cannot be estimated (its rows break a step) is left out of the plan and
@@ -211,7 +215,9 @@ def plan_waiting_batches(
     if not waiting:
         return Plan()
     with engine.connect() as conn:
-        rounds = dict(conn.execute(text("SELECT batch_key, enrich_round FROM lead_batches")).all())
+        rounds = dict(
+            conn.execute(text("SELECT batch_key, enrich_round FROM lead_batches")).tuples().all()
+        )
     prices = observed_prices(engine)
     claimed: set[str] = set()  # an answer bought by an earlier batch is not counted again
     needs, failures = each_alone(

@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -39,7 +40,7 @@ def _pulled(engine: Engine, profile: str) -> list[str]:
         ]
 
 
-def check_profiles(engine: Engine, generect, *, log: logging.Logger | None = None) -> list[Grown]:  # type: ignore[no-untyped-def]
+def check_profiles(engine: Engine, generect, *, log: logging.Logger | None = None) -> list[Grown]:
     """Free count per profile; register a batch for each profile with leads not yet pulled."""
     log = log or logging.getLogger(__name__)
     profiles = load_profiles(icp_profiles_path())
@@ -143,7 +144,7 @@ def pull_budgets(profile_budget_usd: float, balance_usd: float) -> Budgets:
     )
 
 
-def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None = None) -> PullStats:  # type: ignore[no-untyped-def]
+def pull_batch(engine: Engine, generect, batch_key: str, *, run_id: str | None = None) -> PullStats:
     """Buy the batch's leads page by page (exclude_ids paging), each page stored before the next
     is bought, within the profile's cap, the daily budget and the USD reserve. A failure on page
     N keeps pages 1..N-1; a re-run continues from them with their ids excluded, so no page is
@@ -230,7 +231,7 @@ def icp_raw_rows(engine: Engine, batch_key: str) -> pd.DataFrame:
     pulled = read_partition(engine, "icp_prospects", batch_key)
     rows = []
     for i, r in enumerate(pulled.itertuples(), start=1):
-        lead = json.loads(r.raw_json)
+        lead = json.loads(cast("str", r.raw_json))
         company = lead.get("company") or {}
         flat = {
             "first_name": lead.get("first_name"),

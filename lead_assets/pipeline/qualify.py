@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -162,7 +163,7 @@ def qualify_batch(engine: Engine, batch_key: str) -> QualifyStats:
         for idx in frame.index[delivered_mask]:
             cluster = frame.at[idx, "lead_cluster_id"]
             reasons[idx] = [
-                f"already_delivered in batch {earlier[cluster]} (cluster {cluster})",
+                f"already_delivered in batch {earlier[str(cluster)]} (cluster {cluster})",
                 *reasons[idx],
             ]
         status[delivered_mask] = ALREADY_DELIVERED
@@ -216,7 +217,7 @@ class ExportStats:
     paths: dict[str, str]
     rows: int
     summary_text: str
-    figures: dict[str, object] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)  # pipeline.summary.batch_figures
 
     def summary(self) -> dict[str, object]:
         """The batch summary (counts, yield, spend) and the files written."""
@@ -224,11 +225,7 @@ class ExportStats:
         return {
             **self.figures,
             # Flat numbers too, so the UI plots settled / unknown / saved across partitions.
-            **{
-                f"spend/{k}": v
-                for k, v in spend.items()  # type: ignore[union-attr]
-                if isinstance(v, int | float)
-            },
+            **{f"spend/{k}": v for k, v in spend.items() if isinstance(v, int | float)},
             "rows_exported": self.rows,
             **{f"path/{k}": v for k, v in self.paths.items()},
         }

@@ -79,7 +79,7 @@ class ReconcileStats:
         }
 
 
-def _ts(value: object) -> datetime:
+def _ts(value: str | datetime) -> datetime:
     stamp = pd.Timestamp(value).to_pydatetime()
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
@@ -133,8 +133,8 @@ def run_liveness(
 
 def reconcile(
     engine: Engine,
-    generect,  # type: ignore[no-untyped-def]
-    leedrush,  # type: ignore[no-untyped-def]
+    generect,
+    leedrush,
     *,
     now: datetime | None = None,
     grace: timedelta | None = None,
@@ -196,7 +196,7 @@ def _prune_leases(engine: Engine, is_live: Callable[[str | None], bool]) -> list
     return gone
 
 
-def _collect_dead_jobs(engine: Engine, generect, rows: list[dict], stats: ReconcileStats) -> None:  # type: ignore[no-untyped-def]
+def _collect_dead_jobs(engine: Engine, generect, rows: list[dict], stats: ReconcileStats) -> None:
     """Poll the bulk jobs a dead run left (free GETs) and cache their answers."""
     from lead_assets.pipeline.enrich import TTL, _find_price, find_answers
 
@@ -267,7 +267,7 @@ def _apply(engine: Engine, decision: Decision, stats: ReconcileStats, unit: str)
 
 def _reconcile_generect(
     engine: Engine,
-    generect,  # type: ignore[no-untyped-def]
+    generect,
     entries: list[Entry],
     now: datetime,
     grace: timedelta,
@@ -309,7 +309,7 @@ def _reconcile_generect(
 
 def _transactions(
     client, since: datetime, *, page: int = 100, max_pages: int = 100
-) -> list[Charge]:  # type: ignore[no-untyped-def]
+) -> list[Charge]:
     """Charges since ``since``: the contract's ``created_at__gte`` filter, paged by offset. A
     filter the API cannot parse is silently dropped, so the window is applied here too."""
     out: dict[str, Charge] = {}
@@ -327,7 +327,7 @@ def _transactions(
 
 def _reconcile_leedrush(
     engine: Engine,
-    leedrush,  # type: ignore[no-untyped-def]
+    leedrush,
     entries: list[Entry],
     rows: list[dict],
     now: datetime,
@@ -415,7 +415,7 @@ def _free_items(engine: Engine, now: datetime, grace: timedelta, stats: Reconcil
             # Paid, but the answer never reached the cache: remember that, so it is not bought
             # twice; the lead goes on without it.
             have = cache.get_many(vendor, operation, keys)
-            lost = {k: LOST_ANSWER for k in keys if k not in have}
+            lost: dict[str, object] = {k: LOST_ANSWER for k in keys if k not in have}
             cache.put_many(
                 vendor,
                 operation,
@@ -488,9 +488,12 @@ def _resume_batches(
                 )
             )
         }
-        leases = dict(
-            conn.execute(text("SELECT batch_key, run_id FROM run_leases ORDER BY started_at")).all()
-        )  # the latest lease per batch wins
+        leases: dict[str, str] = {
+            b: r
+            for b, r in conn.execute(
+                text("SELECT batch_key, run_id FROM run_leases ORDER BY started_at")
+            )
+        }  # the latest lease per batch wins
     for key, state, resumes in batches:
         run_id = leases.get(key)
         orphaned = state in ("enriching", "collected", "ingesting")

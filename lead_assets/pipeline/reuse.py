@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -455,10 +456,15 @@ def before_leedrush(engine: Engine, batch_key: str, rows: pd.DataFrame) -> pd.Da
     kinds = rows["row_id"].map(lambda r: person[r].kind if r in person else None)
     remaining = rows[kinds.isna()]
     cache = ResponseCache(engine)
-    keys = {r.row_id: leedrush_key(r.email) for r in remaining.itertuples()}
-    cached = cache.get_many("leedrush", LEEDRUSH_OPERATION, sorted(set(keys.values())))
+    keys = {
+        row_id: leedrush_key(email)
+        for row_id, email in zip(remaining["row_id"], remaining["email"], strict=True)
+    }
+    cached: dict[str, Any] = cache.get_many(
+        "leedrush", LEEDRUSH_OPERATION, sorted(set(keys.values()))
+    )
     hits = [
-        Reuse(row_id, "leedrush_cache", None, None, answer=cached[k])  # type: ignore[arg-type]
+        Reuse(row_id, "leedrush_cache", None, None, answer=cached[k])
         for row_id, k in keys.items()
         if k in cached
     ]
@@ -520,6 +526,7 @@ def merge_leedrush(
             if src is not None:
                 by_row[row_id].update(_result_of(src), collected_at=src["collected_at"])
             continue
+        assert r.source_batch_key is not None  # a person reuse always names its source batch
         if r.source_batch_key not in earlier:
             earlier[r.source_batch_key] = _results_by_row(engine, r.source_batch_key)
         found = earlier[r.source_batch_key].get(r.source_row_id or "")
@@ -533,4 +540,4 @@ def _results_by_row(engine: Engine, batch_key: str) -> dict[str, dict]:
     batch: per reused lead, a lookup and a conversion were most of a 25k collect)."""
     table = read_partition(engine, "leedrush_results", batch_key)
     table["collected_at"] = _utc(table["collected_at"])
-    return table.set_index("row_id").to_dict("index")
+    return {str(k): v for k, v in table.set_index("row_id").to_dict("index").items()}

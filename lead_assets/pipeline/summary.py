@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Engine, text
 
 
-def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
+def batch_figures(engine: Engine, batch_key: str) -> dict[str, Any]:
     """Counts, reasons, spend and outcomes of one batch, from whatever stages have run."""
     with engine.connect() as conn:
         std = conn.execute(
@@ -23,7 +25,9 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
                     "SELECT status, COUNT(*) FROM qualified_leads WHERE batch_key = :k GROUP BY status"
                 ),
                 {"k": batch_key},
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         spend = dict(
             conn.execute(
@@ -32,7 +36,9 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
                     " AND state = 'settled' GROUP BY unit"
                 ),
                 {"k": batch_key},
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         unknown = dict(
             conn.execute(
@@ -41,7 +47,9 @@ def batch_figures(engine: Engine, batch_key: str) -> dict[str, object]:
                     " AND state IN ('unknown', 'submitted', 'reserved') GROUP BY unit"
                 ),
                 {"k": batch_key},
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         saved = conn.execute(
             text(
@@ -98,7 +106,7 @@ def _blocked_detail(engine: Engine, batch_key: str) -> str | None:
 
 
 def spend_block(
-    settled: dict[str, float], unknown: dict[str, float], saved: list[tuple]
+    settled: dict[str, float], unknown: dict[str, float], saved: Sequence[Sequence[Any]]
 ) -> dict[str, object]:
     """Spend told truthfully: settled (the vendors' reported charges), unknown (may have been
     charged, awaiting reconciliation; counted at the estimate) and saved (what the cache and

@@ -44,7 +44,7 @@ class LeedrushResource(dg.ConfigurableResource):
     def __repr_args__(self) -> Any:  # pydantic's repr: never show the login or a URL's password
         from lead_assets.settings import mask_url_password
 
-        def shown(k: str, v: Any) -> Any:
+        def shown(k: str | None, v: Any) -> Any:
             if k in ("email", "password"):
                 return "<hidden>"
             return mask_url_password(v) if k == "shared_limiter_url" and v else v

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,7 +231,7 @@ def run_until_done(
     env: dict[str, str],
     path: Path,
     *,
-    kills: list[Callable[[float], bool]] = (),  # type: ignore[assignment]
+    kills: Sequence[Callable[[float], bool]] = (),
     max_attempts: int = 8,
 ) -> list[Attempt]:
     """Kill runs at the given points, then run again until every batch is done. A kill stays

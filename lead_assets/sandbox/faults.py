@@ -23,7 +23,7 @@ class TruncatedResponse(Response):
     """Declares a body longer than it sends: the server closes the connection mid-response, which
     the client sees as a dropped connection (there is no way to vanish entirely from ASGI)."""
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(self, scope, receive, send) -> None:
         await send(
             {
                 "type": "http.response.start",

@@ -30,7 +30,10 @@ def failed_check_sentences(instance: dg.DagsterInstance, run_id: str) -> list[st
     ).records
     out = []
     for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        # Records fetched by ASSET_CHECK_EVALUATION type always carry their Dagster event.
+        dagster_event = record.event_log_entry.dagster_event
+        assert dagster_event is not None
+        evaluation = dagster_event.asset_check_evaluation_data
         if evaluation.passed:
             continue
         why = evaluation.description or ""

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from lead_assets.core.pii import mask_text
 from lead_assets.jobs import ingest_job
-from lead_assets.partition_defs import lead_batches
+from lead_assets.partition_defs import LEAD_BATCHES, lead_batches
 from lead_assets.pipeline.batch_registry import LeadBatch, batches_in_state
 from lead_assets.pipeline.landing import scan_landing
 from lead_assets.resources.warehouse import WarehouseResource
@@ -42,7 +42,7 @@ def ready_to_ingest(engine: Engine) -> list[LeadBatch]:
     ]
 
 
-def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:  # type: ignore[no-untyped-def]
+def _requeue_ended_ingests(instance: dg.DagsterInstance, engine) -> list[str]:
     """A batch still ``registered`` whose ingest run ended (it failed, or died before claiming
     the batch and was marked failed by run monitoring or sensors.recovery) gets a new run key,
     or Dagster would drop every later request for it (bounded by LEAD_ASSETS_MAX_RESUMES)."""
@@ -96,7 +96,7 @@ def landing_sensor_result(
     )
     _requeue_ended_ingests(instance, engine)
     waiting = ready_to_ingest(engine)
-    existing = set(instance.get_dynamic_partitions(lead_batches.name))
+    existing = set(instance.get_dynamic_partitions(LEAD_BATCHES))
     new_keys = [b.batch_key for b in waiting if b.batch_key not in existing]
     run_requests = [
         dg.RunRequest(

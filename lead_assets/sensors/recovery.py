@@ -48,10 +48,10 @@ def bury_dead_runs(instance: dg.DagsterInstance, run_ids: set[str]) -> list[str]
 
 def reconcile_pass(
     instance: dg.DagsterInstance,
-    engine,  # type: ignore[no-untyped-def]
-    generect,  # type: ignore[no-untyped-def]
-    leedrush,  # type: ignore[no-untyped-def]
-    log=None,  # type: ignore[no-untyped-def]
+    engine,
+    generect,
+    leedrush,
+    log=None,
 ) -> ReconcileStats:
     """One reconciliation pass with Dagster's view of run liveness; dead runs are buried."""
     is_live = reconcile_step.run_liveness(engine, dagster_liveness(instance))
@@ -91,7 +91,7 @@ def _dead_in_process_runs(instance: dg.DagsterInstance) -> set[str]:
     }
 
 
-def _dead_batch_runs(engine, is_live: Callable[[str | None], bool]) -> set[str]:  # type: ignore[no-untyped-def]
+def _dead_batch_runs(engine, is_live: Callable[[str | None], bool]) -> set[str]:
     from sqlalchemy import text
 
     with engine.connect() as conn:

@@ -26,7 +26,7 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout=30000")  # first: the WAL switch below may wait
             _switch_to_wal(cur)
@@ -37,7 +37,7 @@ def make_engine(url: str | None = None) -> Engine:
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn) -> None:
             # write_transaction() asks for IMMEDIATE: in WAL mode a deferred transaction that
             # reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another writer
             # committed in between; IMMEDIATE takes the write lock up front and waits for it.
@@ -48,7 +48,7 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _switch_to_wal(cur) -> None:  # type: ignore[no-untyped-def]
+def _switch_to_wal(cur) -> None:
     """``PRAGMA journal_mode=WAL``, retried: on a new file, connections opening at the same
     moment (three migration appliers, a sensor and a run) can get SQLITE_BUSY from the switch
     itself, which the busy timeout does not cover. The mode is persistent, so once one

@@ -32,7 +32,7 @@ def table_columns(conn: Connection, table: str) -> list[str]:
 
 def _column_values(series: pd.Series, *, datetimes_as_text: bool) -> list:
     """One column as plain Python values (numpy scalars unboxed, NaN/NaT -> None)."""
-    values = series.astype(object).where(series.notna(), None).tolist()
+    values = series.astype(object).where(series.notna(), None).tolist()  # pyright: ignore[reportArgumentType]  # pandas-stubs: other=None is valid
     if datetimes_as_text and (
         pd.api.types.is_datetime64_any_dtype(series)
         or any(isinstance(v, datetime) for v in values[:1])
@@ -70,7 +70,9 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iter
     placeholders = ", ".join("?" for _ in cols)
     sql = f"INSERT INTO {_ident(table)} ({', '.join(cols)}) VALUES ({placeholders})"
     count = 0
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # an open Connection always holds its DBAPI connection
+    cursor = driver.cursor()
     try:
         chunk: list[tuple] = []
         for row in rows:
@@ -89,6 +91,7 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iter
 
 def _copy_rows(conn: Connection, table: str, cols: list[str], rows: Iterable[tuple]) -> int:
     raw = conn.connection.driver_connection  # psycopg.Connection, same transaction
+    assert raw is not None  # an open Connection always holds its DBAPI connection
     count = 0
     with (
         raw.cursor() as cur,

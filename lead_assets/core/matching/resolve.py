@@ -532,12 +532,12 @@ def cluster_labels(
     return _cluster_ids(roots, key_rank, key_names), _cluster_accounts(roots, orgs)
 
 
-def _cluster_ids(roots: np.ndarray, key_rank: np.ndarray, key_names: object) -> np.ndarray:
+def _cluster_ids(roots: np.ndarray, key_rank: np.ndarray, key_names: pd.Index) -> np.ndarray:
     """Each row's cluster id, from its cluster's smallest key (``key_rank``: each key's position
     among the sorted ``key_names``)."""
     smallest = pd.Series(key_rank).groupby(np.asarray(roots)).min()
     cluster_id = pd.Series(
-        [_stable_id("lc_", k) for k in np.asarray(key_names)[smallest.to_numpy()]],
+        [_stable_id("lc_", k) for k in np.asarray(key_names)[np.asarray(smallest, dtype=np.intp)]],
         index=smallest.index,
     )
     return cluster_id.reindex(roots).to_numpy()
@@ -624,7 +624,7 @@ def survivors(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     )
     golden = golden.reset_index()
     # Missing values as None (not NaN), as the row-wise version returned them.
-    return golden.astype(object).where(golden.notna(), None)
+    return golden.astype(object).where(golden.notna(), None)  # pyright: ignore[reportArgumentType]  # pandas-stubs: other=None is valid
 
 
 ACCOUNT_FIELDS = {
@@ -693,7 +693,7 @@ def accounts_from_votes(votes: pd.DataFrame, lead_counts: pd.Series) -> pd.DataF
         {"*": "most frequent known value among the account's leads"}
     )
     accounts = accounts.reset_index()[ACCOUNT_COLUMNS]
-    return accounts.astype(object).where(accounts.notna(), None)
+    return accounts.astype(object).where(accounts.notna(), None)  # pyright: ignore[reportArgumentType]  # pandas-stubs: other=None is valid
 
 
 def account_members(frame: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
