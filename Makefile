@@ -21,7 +21,8 @@ export UV_COMPILE_BYTECODE := 1
 # behind `make demo`, `make dev` and the tests, and the webhook receiver).
 UV_EXTRAS ?= --extra celery --extra server
 # The type checker of `make lint`, one pinned release from the npm registry (needs node); its
-# settings are [tool.pyright] in pyproject.toml and it reads the packages of $(VENV).
+# settings are [tool.pyright] in pyproject.toml (named with -p, so a stray pyrightconfig.json in a
+# parent folder is never picked up) and it reads the packages of $(VENV).
 PYRIGHT := npx --yes pyright@1.1.414
 
 .PHONY: help install demo demo-distributed test test-e2e dev bench lint fmt clean
@@ -62,7 +63,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check lead_assets lead_assets_tests benchmarks
 	$(BIN)/ruff format --check lead_assets lead_assets_tests benchmarks
-	$(PYRIGHT)
+	$(PYRIGHT) -p pyproject.toml
 	@# A throwaway instance: the production dagster.yaml needs PostgreSQL settings to load.
 	@mkdir -p .state/lint_home && printf "telemetry:\n  enabled: false\n" > .state/lint_home/dagster.yaml && DAGSTER_HOME=$(CURDIR)/.state/lint_home \
 		$(BIN)/dg check defs --use-active-venv
