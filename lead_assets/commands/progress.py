@@ -25,9 +25,10 @@ from rich.progress import (
 class StepProgress:
     """Count finished steps of a known total; ``advance`` names the step that just ended."""
 
-    def __init__(self, what: str, total: int, *, enabled: bool | None = None) -> None:
-        console = Console(stderr=True, force_terminal=bool(enabled) or None)
-        self.enabled = console.is_terminal if enabled is None else enabled
+    def __init__(self, what: str, total: int, *, enabled: bool) -> None:
+        self.enabled = enabled
+        # Forced on (``--progress``), the bar draws even where stderr is not a terminal.
+        console = Console(stderr=True, force_terminal=enabled or None)
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -58,18 +59,15 @@ class StepProgress:
 
     def advance(self, step: str, by: int = 1) -> None:
         """One more step done (the bar grows its total rather than overflow it)."""
-        task = next(t for t in self._progress.tasks if t.id == self._task)
+        task = self._progress.tasks[0]  # the only task
         total = max(task.total or 0, task.completed + by)
         self._progress.update(self._task, advance=by, total=total, step=step)
 
     def finish(self, step: str = "done") -> None:
         """Fill the bar: fewer steps than expected were needed (a batch with nothing to verify)."""
-        task = next(t for t in self._progress.tasks if t.id == self._task)
-        self._progress.update(self._task, completed=task.total, step=step)
+        self._progress.update(self._task, completed=self._progress.tasks[0].total, step=step)
 
 
-def progress_wanted(flag: bool | None) -> bool | None:
+def progress_wanted(flag: bool | None) -> bool:
     """``--progress`` forces the bar, ``--no-progress`` hides it, neither means a terminal only."""
-    if flag is None and not sys.stderr.isatty():
-        return False
-    return flag
+    return sys.stderr.isatty() if flag is None else flag
