@@ -21,6 +21,7 @@ from lead_assets.pipeline import maintenance, prospecting
 from lead_assets.resources.generect import GenerectResource
 from lead_assets.resources.leedrush import LeedrushResource
 from lead_assets.resources.warehouse import WarehouseResource
+from lead_assets.sensors.generect_counts import prospect_run_key
 from lead_assets.settings import icp_profiles_path
 
 
@@ -122,7 +123,7 @@ def icp_daily_pull(profile: str) -> dg.ScheduleDefinition:
             )
         return [
             dg.RunRequest(
-                run_key=f"prospect:{g.batch_key}",
+                run_key=prospect_run_key(g.batch_key),
                 partition_key=g.batch_key,
                 tags={"lead_assets/profile": g.profile},
             )

@@ -200,22 +200,18 @@ def _mark_pulled(engine: Engine, batch_key: str, leads: int) -> None:
         )
 
 
-def unpulled_batches(engine: Engine) -> list[str]:
-    """Keys of registered ICP batches whose pull has not completed. While one waits, its profile
-    gets no new batch; if its pull run failed, the counts sensor requests the pull again (a
-    re-run continues from the pages already stored, so nothing is bought twice)."""
-    with engine.connect() as conn:
-        return [
-            r[0]
-            for r in conn.execute(
-                text(
-                    "SELECT batch_key FROM lead_batches WHERE source = 'generect'"
-                    " AND state = 'registered'"
-                    " AND batch_key NOT IN (SELECT batch_key FROM icp_pulls_done)"
-                    " ORDER BY batch_key"
-                )
-            )
-        ]
+def unpulled_batches(engine: Engine) -> list[LeadBatch]:
+    """Registered ICP batches whose pull has not completed. While one waits, its profile gets no
+    new batch; if its pull run failed, the counts sensor requests the pull again (a re-run
+    continues from the pages already stored, so nothing is bought twice)."""
+    from lead_assets.pipeline.batch_registry import batches_in_state
+
+    pulled = pulled_batches(engine)
+    return [
+        b
+        for b in batches_in_state(engine, "registered")
+        if b.source == "generect" and b.batch_key not in pulled
+    ]
 
 
 def pulled_batches(engine: Engine) -> set[str]:

@@ -435,10 +435,11 @@ def requeue_registered(
     run_id: str,
     run_key_for: Callable[[int], str],
     dead_run_key: str,
+    stage: str = "ingesting",
 ) -> bool:
-    """Count one more resume for a ``registered`` batch whose ingest run (``dead_run_key``) ended
-    without ingesting it, so its next run key differs; idempotent (a batch already past that key,
-    or out of resumes, is left alone)."""
+    """Count one more resume for a ``registered`` batch whose run (``dead_run_key``: its ingest,
+    or an ICP batch's pull) ended without doing its work, so its next run key differs;
+    idempotent (a batch already past that key, or out of resumes, is left alone)."""
     from lead_assets.pipeline.batch_registry import get_batch
 
     batch = get_batch(engine, batch_key)
@@ -453,7 +454,7 @@ def requeue_registered(
                 " WHERE batch_key = :k AND state = 'registered' AND resumes = :r"
             ),
             {
-                "d": f"run {run_id} ended before ingesting; ingesting again",
+                "d": f"run {run_id} ended before {stage}; {stage} again",
                 "t": datetime.now(UTC),
                 "k": batch_key,
                 "r": batch.resumes,

@@ -215,13 +215,21 @@ def test_a_failed_pull_is_requested_again_and_keeps_what_it_bought(
     [request] = tick(p, "generect_counts_sensor").run_requests  # counting is free
     key = request.partition_key
     job = p.defs.resolve_job_def("prospect_job")
-    failed = job.execute_in_process(instance=p.instance, partition_key=key, raise_on_error=False)
+    # Run as the daemon runs a request: tagged with its run key.
+    failed = job.execute_in_process(
+        instance=p.instance,
+        partition_key=key,
+        tags={"dagster/run_key": request.run_key},
+        raise_on_error=False,
+    )
     assert not failed.success
     # The next tick asks for the pull again (a run key of its own, so the daemon launches it).
     [retry] = tick(p, "generect_counts_sensor").run_requests
-    assert retry.partition_key == key and retry.run_key == f"prospect:{key}:retry1"
+    assert retry.partition_key == key and retry.run_key == f"prospect:{key}:r1"
     p.sandbox.generect.state.sandbox.account.balance = 50.0  # the account is topped up
-    assert job.execute_in_process(instance=p.instance, partition_key=key).success
+    assert job.execute_in_process(
+        instance=p.instance, partition_key=key, tags={"dagster/run_key": retry.run_key}
+    ).success
     with p.engine.connect() as conn:
         pulled = conn.execute(text("SELECT COUNT(*) FROM icp_prospects")).scalar_one()
     assert pulled == 25
