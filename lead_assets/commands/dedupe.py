@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lead_assets.commands.progress import StepProgress, progress_wanted
+from lead_assets.core.gc_pause import paused_gc
 
 HELP = "Standardize and cluster a lead file; write every input row with lead_cluster_id and account_id."
 
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"  {what} ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
 
-    with bar:
+    # One job over a whole file: the collector would walk every row's objects again and again.
+    with bar, paused_gc():
         return _dedupe(args, stage)
 
 
@@ -51,7 +53,7 @@ def _dedupe(args: argparse.Namespace, stage: Callable[[str], None]) -> int:
     import pandas as pd
 
     from lead_assets.core.exports import neutralize_frame
-    from lead_assets.core.matching.resolve import resolve
+    from lead_assets.core.matching.resolve import cluster
     from lead_assets.core.parsing import FileRejected, flatten_record, parse_file
     from lead_assets.core.standardize import standardize_large
     from lead_assets.pipeline.ingest import frame_to_canonical
@@ -85,9 +87,10 @@ def _dedupe(args: argparse.Namespace, stage: Callable[[str], None]) -> int:
     del canonical
     stage(f"standardized, {int((std['status'] == 'ok').sum()):,} usable")
     std["key"] = std["row_id"]
-    resolution = resolve(std[std["status"] == "ok"])
+    # Each row's account id comes with its cluster; the account table itself (what the
+    # deduplicated_accounts asset stores) is not part of this command's output, so not built.
+    ids = cluster(std[std["status"] == "ok"]).set_index("key")
     stage("resolved")
-    ids = resolution.clusters.set_index("key")
     out["lead_cluster_id"] = std["row_id"].map(ids["lead_cluster_id"]).to_numpy()
     out["account_id"] = std["row_id"].map(ids["account_id"]).to_numpy()
     # The output is opened in spreadsheets: cells that would run as formulas are neutralized.

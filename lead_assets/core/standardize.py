@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from lead_assets.core.gc_pause import paused_gc
 from lead_assets.core.headers import CANONICAL_FIELDS
 from lead_assets.core.missing import none_for_missing
 from lead_assets.core.normalize.companies import normalize_company
@@ -308,6 +309,7 @@ def _stats(frame: pd.DataFrame, reasons: list[list[str]]) -> StandardizeStats:
     )
 
 
+@paused_gc()
 def standardize_rows(
     rows: pd.DataFrame,
     *,

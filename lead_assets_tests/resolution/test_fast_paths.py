@@ -1,19 +1,23 @@
 """The 1M-row shortcuts give the answers of the plain code they replace: cleanco's basename,
-one standardizer process, and the pair-by-pair candidate blocking (issue 12)."""
+one standardizer process, the pair-by-pair candidate blocking and exact-key linking (issue 12);
+and the paused collector they run under is restored."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 from cleanco import basename
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lead_assets.core.matching.resolve import candidate_pairs
+from lead_assets.core.gc_pause import paused_gc
+from lead_assets.core.matching.resolve import _repeats, candidate_pairs
 from lead_assets.core.matching.settings import MATCH_SETTINGS, Blocking
 from lead_assets.core.normalize.companies import _TERMS, strip_legal_suffix
 from lead_assets.core.standardize import standardize_large, standardize_rows
@@ -110,3 +114,33 @@ def test_vectorized_blocking_equals_pair_by_pair(seed: int, n: int) -> None:
         first, last, domains, companies, phones, blocking
     )
     assert len(got) == len({tuple(p) for p in got.tolist()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", "a@x.io", "b@x.io", "c@y.io", "info@x.io"]), max_size=40),
+    st.data(),
+)
+def test_exact_key_repeats_equal_a_first_seen_loop(values: list[str], data: st.DataObject) -> None:
+    excluded = data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values)))
+    seen: dict[str, int] = {}
+    expected = []
+    for i, value in enumerate(values):
+        if not value or excluded[i]:
+            continue
+        if value in seen:
+            expected.append((seen[value], i))
+        else:
+            seen[value] = i
+    assert _repeats(values, exclude=np.array(excluded, dtype=bool)) == expected
+
+
+def test_paused_gc_nests_and_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block does not re-enable inside the outer one
+        raise RuntimeError
+    assert gc.isenabled()  # restored even when the block fails

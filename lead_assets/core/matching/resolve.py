@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
+from lead_assets.core.gc_pause import paused_gc
 from lead_assets.core.matching.nicknames import canonical_first
 from lead_assets.core.matching.settings import MATCH_SETTINGS, Blocking, Guards, MatchSettings
 from lead_assets.core.normalize.companies import ascii_fold
@@ -225,6 +228,13 @@ def _flags(frame: pd.DataFrame, name: str) -> list[str]:
     return ["" if not v else ("1" if v in _TRUE else "0") for v in _text(frame, name)]
 
 
+def _per_distinct(values: list[str], fn: Callable[[str], str]) -> list[str]:
+    """``fn`` of each value, computed once per distinct value: a million names hold a few
+    thousand distinct ones."""
+    answers = {v: fn(v) for v in dict.fromkeys(values)}
+    return [answers[v] for v in values]
+
+
 def _stable_id(prefix: str, text: str) -> str:
     return prefix + hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -238,11 +248,15 @@ class _Scorer:
 
     def __init__(self, frame: pd.DataFrame, settings: MatchSettings) -> None:
         self.w = settings.comparisons
-        raw_first = [ascii_fold(v).strip().lower() for v in _text(frame, "first_name")]
-        self.first = [canonical_first(v) for v in raw_first]
+        raw_first = _per_distinct(
+            _text(frame, "first_name"), lambda v: ascii_fold(v).strip().lower()
+        )
+        self.first = _per_distinct(raw_first, canonical_first)
         # Folding a nickname can hide a typo ("eliza" -> "elizabeth" vs "eriaz"): both are compared.
         self.raw_first = raw_first
-        self.last = [ascii_fold(v).lower().replace(" ", "") for v in _text(frame, "last_name")]
+        self.last = _per_distinct(
+            _text(frame, "last_name"), lambda v: ascii_fold(v).lower().replace(" ", "")
+        )
         self.phone = _text(frame, "phone_e164")
         self.phone_type = _text(frame, "phone_type")
         self.country = _text(frame, "country")
@@ -366,6 +380,7 @@ def _rows(frame: pd.DataFrame, settings: MatchSettings) -> _Rows:
     )
 
 
+@paused_gc()
 def cluster(frame: pd.DataFrame, settings: MatchSettings = MATCH_SETTINGS) -> pd.DataFrame:
     """Cluster every row of ``frame``: key, lead_cluster_id, account_id, link_confidence,
     link_rule, is_survivor per row. Accounts are left to :func:`build_accounts`, so a caller that
@@ -394,29 +409,44 @@ def _link_exact_keys(
 ) -> None:
     """Union the rows sharing a mailbox, LinkedIn profile or vendor id, and the role mailboxes
     under one name."""
-    role = rows.role
+    role = np.array(rows.role, dtype=bool)
+    emails = _text(frame, "email_match_key")
     for column in settings.blocking.exact_keys:
         rule = {"email_match_key": "email", "linkedin_url": "linkedin"}.get(column, "vendor_id")
-        seen: dict[str, int] = {}
-        for i, value in enumerate(_text(frame, column)):
-            if not value or (column == "email_match_key" and role[i]):
-                continue  # info@ or sales@ is shared by many people: not an identity
-            if value in seen:
-                uf.union(seen[value], i, 1.0, rule, require_same_org=False)
-            else:
-                seen[value] = i
+        values = emails if column == "email_match_key" else _text(frame, column)
+        # info@ or sales@ is shared by many people: not an identity.
+        usable = role if column == "email_match_key" else None
+        for first, i in _repeats(values, exclude=usable):
+            uf.union(first, i, 1.0, rule, require_same_org=False)
     # A role mailbox under the same name (or under none) is one contact entry, e.g. "Info" at
     # info@northwind.io dropped again: the mailbox alone is no identity, mailbox and name are.
-    first, last = rows.scorer.first, rows.scorer.last
-    seen_role: dict[tuple[str, str, str], int] = {}
-    for i, email in enumerate(_text(frame, "email_match_key")):
-        if not (email and role[i]):
-            continue
-        entry = (email, first[i], last[i])
-        if entry in seen_role:
-            uf.union(seen_role[entry], i, 1.0, "role_email_same_name", require_same_org=False)
-        else:
-            seen_role[entry] = i
+    first_names, last_names = rows.scorer.first, rows.scorer.last
+    entries: list[object] = [
+        (e, f, la) if e and r else ""
+        for e, r, f, la in zip(emails, rows.role, first_names, last_names, strict=True)
+    ]
+    for first, i in _repeats(entries):
+        uf.union(first, i, 1.0, "role_email_same_name", require_same_org=False)
+
+
+def _repeats(values: list[Any], exclude: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """``(first row, row)`` for every row whose non-empty value an earlier row already has, in row
+    order: what a loop remembering each value's first row would union, found by one factorize."""
+    codes = pd.factorize(pd.Series(values, dtype=object))[0]
+    present = np.array([bool(v) for v in values], dtype=bool)
+    if exclude is not None:
+        present &= ~exclude
+    rows = np.flatnonzero(present)
+    codes = codes[rows]
+    # The first row of each value: rows are ascending, so a stable sort by code keeps row order.
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    leader = rows[order][_first_per_group(sorted_codes)]
+    group = np.cumsum(_first_per_group(sorted_codes)) - 1
+    first_of = np.empty(len(rows), dtype=np.int64)
+    first_of[order] = leader[group]
+    repeat = first_of != rows
+    return list(zip(first_of[repeat].tolist(), rows[repeat].tolist(), strict=True))
 
 
 def _scored_links(
