@@ -5,8 +5,8 @@
 The data come from ``benchmarks/labeled_b2b.py``, a generator that shares nothing with the matcher
 (see its docstring). Each run generates a raw lead file (not timed), then times the command as a
 user runs it (read, standardize, resolve, write) in its own process; peak RSS is that process's
-maximum resident set, and the tree's sum is sampled (the standardizer forks a worker per
-core on large files). Scores are pairwise precision / recall / F1 of ``lead_cluster_id`` against
+maximum resident set, and the whole tree's RSS and PSS are sampled (the standardizer forks a
+worker per core on large files). Scores are pairwise precision / recall / F1 of ``lead_cluster_id`` against
 the true ``entity_id`` carried through the output file. Figures taken on a shared machine are noisy.
 """
 
@@ -48,9 +48,10 @@ def run_once(rows: int, seed: int, workdir: Path) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    tree_peak = 0
+    tree_rss = tree_pss = 0
     while proc.poll() is None:
-        tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
+        rss, pss = tree_memory_kib(proc.pid)
+        tree_rss, tree_pss = max(tree_rss, rss), max(tree_pss, pss)
         time.sleep(0.2)
     stdout, stderr = proc.communicate()
     if proc.returncode:
@@ -64,26 +65,33 @@ def run_once(rows: int, seed: int, workdir: Path) -> dict:
         "seed": seed,
         "seconds": seconds,
         "peak_gib": peak_gib,
-        "tree_gib": tree_peak / 2**20,
+        "tree_rss_gib": tree_rss / 2**20,
+        "tree_pss_gib": tree_pss / 2**20,
         **scores,
     }
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants now (KiB), from /proc."""
-    total, todo = 0, [pid]
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of ``pid`` and all its descendants now (KiB), from /proc. RSS counts the pages
+    a forked worker shares with its parent in both; PSS splits each shared page among its
+    sharers, so the tree's PSS is the memory it really holds."""
+    rss = pss = 0
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(
-                next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]
-            )
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text().splitlines()
+            rss += _kib(rollup, "Rss:")
+            pss += _kib(rollup, "Pss:")
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue  # ended between the listing and the read
-    return total
+    return rss, pss
+
+
+def _kib(lines: list[str], field: str) -> int:
+    return int(next(line for line in lines if line.startswith(field)).split()[1])
 
 
 def main() -> None:
@@ -93,7 +101,7 @@ def main() -> None:
     args, _unknown = parser.parse_known_args()
     print(
         f"{'rows':>9} {'seed':>4} {'precision':>9} {'recall':>7} {'F1':>7} {'wall s':>7}"
-        f" {'peak GiB':>8} {'tree GiB':>8}"
+        f" {'peak GiB':>8} {'tree RSS':>8} {'tree PSS':>8}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -102,12 +110,13 @@ def main() -> None:
                 print(
                     f"{r['rows']:>9,} {r['seed']:>4} {r['precision']:>9.4f} {r['recall']:>7.4f} "
                     f"{r['f1']:>7.4f} {r['seconds']:>7.1f} {r['peak_gib']:>8.2f}"
-                    f" {r['tree_gib']:>8.2f}",
+                    f" {r['tree_rss_gib']:>8.2f} {r['tree_pss_gib']:>8.2f}",
                     flush=True,
                 )
     print(
-        "(peak GiB: the largest single process; tree GiB: the whole process tree, sampled every"
-        " 0.2 s; wall and RSS on a shared 2-core machine are noisy)"
+        "(peak GiB: the largest single process; tree RSS / PSS: the whole process tree, sampled"
+        " every 0.2 s, shared pages counted in every process / split among them; wall and memory"
+        " on a shared 2-core machine are noisy)"
     )
 
 

@@ -382,9 +382,11 @@ def standardize_large(
 ) -> StandardizeResult:
     """:func:`standardize_rows` on every core for a large file (``lead-assets dedupe``).
 
-    Rows are independent, so slices standardized in forked workers and concatenated in order
-    give the same frame as one call. Workers fork with ``rows`` already in memory, so only their
-    answers are pickled. Small inputs, or a platform without ``fork``, run in this process."""
+    Rows are independent, so slices standardized in parallel and concatenated in order give the
+    same frame as one call. This process standardizes the first slice itself while a forked worker
+    per other core does the rest: workers fork with ``rows`` already in memory, so only their
+    answers are pickled, and no process sits idle holding a copy of what it waits for. Small
+    inputs, or a platform without ``fork``, run in this process."""
     import itertools
     import multiprocessing
     import os
@@ -396,17 +398,14 @@ def standardize_large(
     n = len(rows)
     if count < 2 or n < min_rows or "fork" not in multiprocessing.get_all_start_methods():
         return standardize_rows(rows, source=source, default_region=default_region)
-    edges = [n * i // count for i in range(count + 1)]
+    slices = list(itertools.pairwise([n * i // count for i in range(count + 1)]))
     _SHARED_ROWS = rows
     try:
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(
-                pool.map(
-                    _standardize_slice,
-                    list(itertools.pairwise(edges)),
-                    [options] * count,
-                )
-            )
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(count - 1, mp_context=context) as pool:
+            others = [pool.submit(_standardize_slice, bounds, options) for bounds in slices[1:]]
+            first = _standardize_slice(slices[0], options)
+            parts = [first, *(future.result() for future in others)]
     finally:
         _SHARED_ROWS = None
     return merge_results(parts)

@@ -181,6 +181,26 @@ def test_dedupe_reads_nested_records_wherever_they_start(tmp_path: Path) -> None
     assert nested["lead_cluster_id"].nunique() == 1
 
 
+def test_dedupe_writes_text_numbers_and_flags_as_the_file_had_them(tmp_path: Path) -> None:
+    # Text columns are held compactly until written; numbers, flags and missing values of a JSON
+    # export must come out as they were, and a formula cell neutralized either way.
+    records = [
+        {"first_name": "Ann", "last_name": "Lee", "email": "ann@y.de", "score": 42, "vip": True},
+        {"first_name": "Bo", "last_name": "Ray", "email": "bo@x.io", "score": 3.5, "vip": None},
+        {"first_name": "=CMD()", "last_name": "Zed", "email": None, "score": None, "vip": False},
+    ]
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(records))
+    out = tmp_path / "out.csv"
+    result = cli("dedupe", str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "first_name,last_name,email,score,vip,lead_cluster_id,account_id"
+    assert lines[1].startswith("Ann,Lee,ann@y.de,42,True,lc_")
+    assert lines[2].startswith("Bo,Ray,bo@x.io,3.5,,lc_")
+    assert lines[3] == "'=CMD(),Zed,,,False,,"  # unidentifiable (no email, no company): no ids
+
+
 def without_server_extra(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter where the server extra's packages cannot be imported."""
     blocked = ["starlette", "uvicorn", "multipart", "python_multipart", "jwt"]

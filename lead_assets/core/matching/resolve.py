@@ -35,6 +35,24 @@ from lead_assets.core.normalize.emails import FREE_MAIL_DOMAINS
 # Kept for callers of earlier releases; the live values are in MATCH_SETTINGS.
 NAME_THRESHOLD = 0.92
 MAX_BLOCK = MATCH_SETTINGS.blocking.max_block
+#: Every column :func:`cluster` reads (the module docstring says what each means).
+CLUSTER_COLUMNS = (
+    "key",
+    "first_name",
+    "last_name",
+    "email_match_key",
+    "email_is_free",
+    "email_is_role",
+    "phone_e164",
+    "phone_type",
+    "linkedin_url",
+    "vendor_lead_id",
+    "company_key",
+    "domain",
+    "company_name",
+    "country",
+    "title_normalized",
+)
 SURVIVOR_FIELDS = (
     "email_match_key",
     "phone_e164",
