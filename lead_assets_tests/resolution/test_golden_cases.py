@@ -249,3 +249,19 @@ def test_survivorship_per_field_keeps_each_fields_source() -> None:
     assert (
         row["phone_e164"] == "+14155552671" and sources["phone_e164"] == "b|0"
     )  # only record that has it
+
+
+def test_numbered_names_are_different_records() -> None:
+    # Letters alike, digits not: test accounts and generated records are numbered people.
+    r = resolve(
+        leads(
+            {"first_name": "Kim7x1234", "last_name": "Ray1234", "domain": "acme.com"},
+            {"first_name": "Kim7x1243", "last_name": "Ray1243", "domain": "acme.com"},
+            {"first_name": "Test", "last_name": "User 1", "domain": "acme.com"},
+            {"first_name": "Test", "last_name": "User 2", "domain": "acme.com"},
+            {"first_name": "Kim7x1234", "last_name": "Ray1234", "domain": "acme.com"},
+            {"first_name": "Kim", "last_name": "Ray", "domain": "acme.com"},
+        )
+    )
+    assert not same_cluster(r, 0, 1) and not same_cluster(r, 2, 3)
+    assert same_cluster(r, 0, 4)  # the same numbered name is still the same record

@@ -253,6 +253,10 @@ def _per_distinct(values: list[str], fn: Callable[[str], str]) -> list[str]:
     return [answers[v] for v in values]
 
 
+def _digits_of(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def _stable_id(prefix: str, text: str) -> str:
     return prefix + hashlib.sha1(text.encode()).hexdigest()[:12]
 
@@ -275,6 +279,12 @@ class _Scorer:
         self.last = _per_distinct(
             _text(frame, "last_name"), lambda v: ascii_fold(v).lower().replace(" ", "")
         )
+        first_digits = _per_distinct(raw_first, _digits_of)
+        last_digits = _per_distinct(self.last, _digits_of)
+        #: The digits of each row's names ("" for the usual name without any).
+        self.name_digits = [
+            f"{f}|{la}" if f or la else "" for f, la in zip(first_digits, last_digits, strict=True)
+        ]
         self.phone = _text(frame, "phone_e164")
         self.phone_type = _text(frame, "phone_type")
         self.country = _text(frame, "country")
@@ -479,8 +489,11 @@ def _scored_links(
     phone_count = pd.Series(scorer.phone).value_counts().to_dict()
     threshold = settings.clustering.threshold
     links: list[tuple[float, int, int, str, bool]] = []
+    name_digits = scorer.name_digits
     for a, b in candidates.tolist():
         first_w, last_w = scorer.names(a, b)
+        if name_digits[a] != name_digits[b] and name_digits[a] and name_digits[b]:
+            first_w += w.name_digits_differ
         if first_w + last_w < threshold - 20:
             continue  # nothing else can lift two unrelated names over the threshold
         score = first_w + last_w

@@ -68,6 +68,9 @@ class Comparisons:
     country_same: float = 0.5
     country_differs: float = -1.0
     title_same: float = 1.0
+    #: Names whose digits differ ("Test User 1" / "Test User 2", "Kim7x12" / "Kim7x21"): numbered
+    #: records are different records, however alike their letters.
+    name_digits_differ: float = -12.0
 
 
 @dataclass(frozen=True)
