@@ -142,26 +142,63 @@ def _assigned(engine: Engine) -> pd.DataFrame:
     return frame[["key", "lead_cluster_id"]]
 
 
-def neighbourhood(frame: pd.DataFrame, batch_key: str, assigned: pd.DataFrame) -> pd.DataFrame:
-    """The batch's leads plus every resolved lead that could link to one of them (sharing an
-    exact key or an organization), with their whole clusters, since the guards need every member.
+_RESOLVED_OR_ENRICHED = (
+    "(EXISTS (SELECT 1 FROM lead_clusters c"
+    " WHERE c.batch_key = s.batch_key AND c.row_id = s.row_id)"
+    " OR EXISTS (SELECT 1 FROM generect_enrichment g"
+    " WHERE g.batch_key = s.batch_key AND g.row_id = s.row_id"
+    " AND g.status IN ('enriched', 'skipped')))"
+)
 
-    An in-memory form of what :func:`resolve_batch` asks the warehouse for, for callers that hold
-    every lead in a frame already; wider than it (everybody at an organization, not only the
-    batch's name blocks there): a superset of the leads the matcher can compare the batch with."""
-    is_new = frame["batch_key"] == batch_key
-    new, old = frame[is_new], frame[~is_new]
-    touched = pd.Series(False, index=old.index)
-    for column in KEY_COLUMNS:
-        values = set(new[column].dropna().astype(str)) - {""}
-        if values:
-            touched |= old[column].astype(str).isin(values)
-    cluster_ids = set(
-        assigned.loc[assigned["key"].isin(old.loc[touched, "key"]), "lead_cluster_id"]
-    )
-    members = set(assigned.loc[assigned["lead_cluster_id"].isin(cluster_ids), "key"])
-    touched |= old["key"].isin(members)
-    return pd.concat([new, old[touched]])
+
+def related_leads(engine: Engine, batch: pd.DataFrame, batch_key: str) -> pd.DataFrame:
+    """The stored ok leads of other batches that could link to one of ``batch``'s leads (sharing
+    an exact key or an organization) and are resolved or enriched, with their whole clusters,
+    since the guards need every member. ``batch`` need not be stored yet (``lead-assets plan``).
+
+    Read by index lookups, so the cost grows with the batch's organizations, not with the
+    warehouse. Wider than :func:`resolve_batch`'s neighbourhood (everybody at an organization,
+    not only the batch's name blocks there, and leads enriched but not resolved yet: an older
+    batch enriched but not collected is already a source the reuse plan must see). Leads of
+    batches neither resolved nor enriched (others waiting for credits) are left out: they are
+    no source, and deduplicated_accounts will not see them either."""
+    with engine.connect() as conn, conn.begin():
+        _create_probe(conn)
+        try:
+            _probe(
+                conn,
+                [
+                    (column, str(v))
+                    for column in KEY_COLUMNS
+                    if column in batch
+                    for v in set(batch[column].dropna().astype(str)) - {""}
+                ],
+            )
+            found: set[tuple[str, str]] = set()
+            for column in KEY_COLUMNS:
+                rows = conn.execute(
+                    text(
+                        f"SELECT s.batch_key, s.row_id FROM {_PROBE} p"
+                        f" CROSS JOIN standardized_leads s"
+                        f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
+                        f" AND {_RESOLVED_OR_ENRICHED}"
+                    ),
+                    {"kind": column},
+                ).all()
+                found.update((b, r) for b, r in rows)
+            _probe(conn, sorted(found))
+            clusters = conn.execute(
+                text(
+                    f"SELECT DISTINCT c.lead_cluster_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
+                    " WHERE p.kind = c.batch_key AND p.value = c.row_id"
+                )
+            ).all()
+            found.update(_cluster_members(conn, [c for (c,) in clusters]))
+            _probe(conn, sorted((b, r) for b, r in found if b != batch_key))
+            related = _leads(conn, probed=True)
+        finally:
+            _drop_temporary(conn)
+    return related.sort_values("key", kind="stable").reset_index(drop=True)
 
 
 _PROBE = "_resolve_probe"

@@ -1,9 +1,9 @@
 """Never pay twice for the same person: resolve before you buy, and Leedrush results per lead.
 
 Before any paid call of a batch, its leads are matched against the people already resolved in the
-warehouse with the same matcher as ``deduplicated_accounts`` (its public entry point
-:func:`lead_assets.core.matching.resolve.resolve`, over the incremental neighbourhood of
-:mod:`lead_assets.pipeline.incremental_resolution`). A lead that is a person already enriched within the
+warehouse with the same matcher as ``deduplicated_accounts``
+(:func:`lead_assets.core.matching.resolve.cluster`, over the stored leads they could link to,
+read by index lookups: :func:`lead_assets.pipeline.incremental_resolution.related_leads`). A lead that is a person already enriched within the
 answers' TTL is sent to no vendor: it reuses that person's enrichment (Generect row and Leedrush
 result, with their source and time). Several leads of one batch that are one person are bought
 once: the others reuse the one bought. The decision is stored in ``lead_reuse`` when the paid
@@ -110,6 +110,15 @@ def _utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="mixed")
 
 
+def _stored(engine: Engine, batch_key: str) -> bool:
+    """True when the batch's leads are in the warehouse."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM standardized_leads WHERE batch_key = :b LIMIT 1"), {"b": batch_key}
+        ).first()
+    return found is not None
+
+
 def _enriched_sources(engine: Engine) -> pd.DataFrame:
     """Leads whose Generect enrichment is done, with the time their answers were bought: the
     people whose enrichment can be reused (their Leedrush result is taken at collect, which
@@ -133,25 +142,26 @@ def match_known_people(
     """Decide (without writing) which of ``leads`` (the batch's leads that may be bought) are
     people already enriched within :data:`PERSON_TTL`, or duplicates of another lead of the
     batch. The matcher sees the batch's leads with every resolved lead they could link to."""
-    # The incremental neighbourhood of deduplicated_accounts, so the match is the one it makes.
-    from lead_assets.pipeline.incremental_resolution import _all_ok_leads, _assigned, neighbourhood
+    from lead_assets.pipeline.incremental_resolution import related_leads
 
     plan = ReusePlan(batch_key)
     if not len(leads):
         return plan
     now = now or datetime.now(UTC)
-    known = _all_ok_leads(engine)
-    # The batch's leads as given (they may not be in the warehouse yet: ``lead-assets plan``).
+    # The batch's leads as given (they may not be in the warehouse yet: ``lead-assets plan``),
+    # then every stored lead they could link to, read by index lookups (not every lead).
     new = leads.assign(batch_key=batch_key, key=batch_key + "|" + leads["row_id"].astype(str))
-    new = new[[c for c in known.columns if c in new.columns]]
-    frame = pd.concat([known[known["batch_key"] != batch_key], new], ignore_index=True)
-    subset = neighbourhood(frame, batch_key, _assigned(engine))
+    related = related_leads(engine, new, batch_key)
+    new = new[[c for c in related.columns if c in new.columns]]
+    # As text (the matcher reads text): a column missing from every row on one side must not
+    # decide the other side's dtype.
+    subset = pd.concat([new.astype(object), related.astype(object)], ignore_index=True)
     # Clusters only: which people are known is all this needs (no accounts are built).
     clusters = cluster(subset).merge(subset[["key", "batch_key", "row_id"]], on="key")
     sources = _enriched_sources(engine)
     # Only older batches are sources (keys sort by time), so two batches never wait on each
     # other; a batch not yet in the warehouse (``lead-assets plan`` of a file) is the newest.
-    if batch_key in set(known["batch_key"]):
+    if _stored(engine, batch_key):
         sources = sources[sources["batch_key"] < batch_key]
     fresh = sources[sources["enriched_at"] >= now - PERSON_TTL].set_index("key")["enriched_at"]
     with_email = set(leads.loc[leads["email"].notna(), "row_id"])
