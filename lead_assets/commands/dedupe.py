@@ -98,7 +98,7 @@ def _dedupe(args: argparse.Namespace, stage: Callable[[str], None]) -> int:
     row_keys = std["row_id"]
     # Only the columns the matcher reads, of the usable rows: the rest of the standardized frame
     # (raw emails, full names, cities...) is freed before the largest stage.
-    usable = std.loc[std["status"].to_numpy() == "ok", [c for c in CLUSTER_COLUMNS if c in std]]
+    usable = std[[c for c in CLUSTER_COLUMNS if c in std]][std["status"].to_numpy() == "ok"]
     del std
     # Each row's account id comes with its cluster; the account table itself (what the
     # deduplicated_accounts asset stores) is not part of this command's output, so not built.
