@@ -102,11 +102,6 @@ def _leads(
     return none_for_missing(frame.drop(columns=["e_industry", "e_headcount"]))
 
 
-def _all_ok_leads(engine: Engine) -> pd.DataFrame:
-    with engine.connect() as conn:
-        return _leads(conn)
-
-
 def recluster_all(engine: Engine) -> ResolveStats:
     """Resolve every ok lead and rewrite lead_clusters and deduplicated_accounts."""
     return resolve_batch(engine, None)
@@ -133,15 +128,6 @@ CLUSTER_COLUMNS = [
 ]
 
 
-def _assigned(engine: Engine) -> pd.DataFrame:
-    with engine.connect() as conn:
-        frame = pd.read_sql(
-            text("SELECT batch_key, row_id, lead_cluster_id FROM lead_clusters"), conn
-        )
-    frame["key"] = frame["batch_key"] + "|" + frame["row_id"]
-    return frame[["key", "lead_cluster_id"]]
-
-
 _RESOLVED_OR_ENRICHED = (
     "(EXISTS (SELECT 1 FROM lead_clusters c"
     " WHERE c.batch_key = s.batch_key AND c.row_id = s.row_id)"
@@ -165,35 +151,10 @@ def related_leads(engine: Engine, batch: pd.DataFrame, batch_key: str) -> pd.Dat
     with engine.connect() as conn, conn.begin():
         _create_probe(conn)
         try:
-            _probe(
-                conn,
-                [
-                    (column, str(v))
-                    for column in KEY_COLUMNS
-                    if column in batch
-                    for v in set(batch[column].dropna().astype(str)) - {""}
-                ],
+            _probe(conn, _values_of(batch, KEY_COLUMNS))
+            found = _with_their_clusters(
+                conn, _leads_with_probed(conn, KEY_COLUMNS, also=_RESOLVED_OR_ENRICHED)
             )
-            found: set[tuple[str, str]] = set()
-            for column in KEY_COLUMNS:
-                rows = conn.execute(
-                    text(
-                        f"SELECT s.batch_key, s.row_id FROM {_PROBE} p"
-                        f" CROSS JOIN standardized_leads s"
-                        f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
-                        f" AND {_RESOLVED_OR_ENRICHED}"
-                    ),
-                    {"kind": column},
-                ).all()
-                found.update((b, r) for b, r in rows)
-            _probe(conn, sorted(found))
-            clusters = conn.execute(
-                text(
-                    f"SELECT DISTINCT c.lead_cluster_id FROM {_PROBE} p CROSS JOIN lead_clusters c"
-                    " WHERE p.kind = c.batch_key AND p.value = c.row_id"
-                )
-            ).all()
-            found.update(_cluster_members(conn, [c for (c,) in clusters]))
             _probe(conn, sorted((b, r) for b, r in found if b != batch_key))
             related = _leads(conn, probed=True)
         finally:
@@ -411,23 +372,10 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     Could link to = shares an exact key (email, LinkedIn, vendor id, phone; indexed columns of
     standardized_leads) or one of the batch's organization-and-name blocks (lead_blocks): the
     matcher compares nothing else, so nothing else is read, however large the organizations."""
-    probe = [
-        (column, str(v))
-        for column in _EXACT_COLUMNS
-        for v in set(batch[column].dropna().astype(str)) - {""}
-    ]
+    probe = _values_of(batch, _EXACT_COLUMNS)
     probe += [("block", b) for b in sorted(set().union(*name_blocks(batch)))]
     _probe(conn, probe)
-    found: set[tuple[str, str]] = set()
-    for column in _EXACT_COLUMNS:
-        rows = conn.execute(
-            text(
-                f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
-                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'"
-            ),
-            {"kind": column},
-        ).all()
-        found.update((b, r) for b, r in rows)
+    found = _leads_with_probed(conn, _EXACT_COLUMNS)
     rows = conn.execute(
         text(
             f"SELECT b.batch_key, b.row_id FROM {_PROBE} p CROSS JOIN lead_blocks b"
@@ -436,6 +384,41 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
     ).all()
     found.update((b, r) for b, r in rows)
     found.update(zip(batch["batch_key"], batch["row_id"], strict=True))
+    found = _with_their_clusters(conn, found)
+    return {(b, r) for b, r in found if b != batch_key}
+
+
+def _values_of(batch: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Probe rows (column, value) of the batch's distinct non-empty values in ``columns``."""
+    return [
+        (column, str(v))
+        for column in columns
+        if column in batch
+        for v in set(batch[column].dropna().astype(str)) - {""}
+    ]
+
+
+def _leads_with_probed(
+    conn: Connection, columns: tuple[str, ...], *, also: str = ""
+) -> set[tuple[str, str]]:
+    """(batch_key, row_id) of the ok leads whose value in one of ``columns`` is in the probe
+    table under that column's name (and that meet ``also``, SQL on ``s``)."""
+    extra = f" AND {also}" if also else ""
+    found: set[tuple[str, str]] = set()
+    for column in columns:
+        rows = conn.execute(
+            text(
+                f"SELECT s.batch_key, s.row_id FROM {_PROBE} p CROSS JOIN standardized_leads s"
+                f" WHERE p.kind = :kind AND s.{column} = p.value AND s.status = 'ok'{extra}"
+            ),
+            {"kind": column},
+        ).all()
+        found.update((b, r) for b, r in rows)
+    return found
+
+
+def _with_their_clusters(conn: Connection, found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """``found`` and every member of the clusters those leads are in (the probe table is reused)."""
     _probe(conn, sorted(found))
     clusters = conn.execute(
         text(
@@ -443,8 +426,7 @@ def _neighbour_keys(conn: Connection, batch: pd.DataFrame, batch_key: str) -> se
             " WHERE p.kind = c.batch_key AND p.value = c.row_id"
         )
     ).all()
-    found.update(_cluster_members(conn, [c for (c,) in clusters]))
-    return {(b, r) for b, r in found if b != batch_key}
+    return found | _cluster_members(conn, [c for (c,) in clusters])
 
 
 def _cluster_members(conn: Connection, cluster_ids: list[str]) -> set[tuple[str, str]]:
