@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 import pandas as pd
 
+from lead_assets.core.distinct import map_unique
 from lead_assets.core.gc_pause import paused_gc
 from lead_assets.core.headers import CANONICAL_FIELDS
 from lead_assets.core.missing import none_for_missing
@@ -126,13 +126,6 @@ def _column(rows: pd.DataFrame, name: str) -> list[str]:
     return [_as_text(v) for v in series.tolist()]
 
 
-def _map_unique(keys: Sequence[Hashable], fn: Callable[..., object], *, star: bool = False) -> list:
-    """Apply ``fn`` once per distinct key and map the answers back in order."""
-    # With ``star`` the keys are argument tuples.
-    answers = {k: (fn(*cast("tuple[Any, ...]", k)) if star else fn(k)) for k in dict.fromkeys(keys)}
-    return [answers[k] for k in keys]
-
-
 _LINKEDIN = re.compile(r"linkedin\.com/(in|pub|company|sales/lead)/([^/?#\s]+)", re.IGNORECASE)
 
 
@@ -160,28 +153,28 @@ class _Normalized:
 
 
 def _normalize_columns(get: dict[str, list[str]], default_region: str) -> _Normalized:
-    places = _map_unique(
+    places = map_unique(
         list(zip(get["city"], get["region"], get["country"], get["location"], strict=True)),
         parse_location,
         star=True,
     )
     regions = [p[2] or default_region for p in places]
     return _Normalized(
-        names=_map_unique(
+        names=map_unique(
             list(zip(get["first_name"], get["last_name"], get["full_name"], strict=True)),
             split_name,
             star=True,
         ),
-        emails=_map_unique(get["email"], normalize_email),
+        emails=map_unique(get["email"], normalize_email),
         places=places,
-        phones=_map_unique(
+        phones=map_unique(
             list(zip(get["phone"], regions, strict=True)), normalize_phone, star=True
         ),
-        titles=_map_unique(get["title"], normalize_title),
-        companies=_map_unique(get["company_name"], normalize_company),
-        web_domains=_map_unique(get["domain"], lambda raw: domain_from_url(raw) if raw else None),
-        buckets=_map_unique(get["headcount"], lambda raw: headcount_bucket(raw) if raw else None),
-        linkedins=_map_unique(
+        titles=map_unique(get["title"], normalize_title),
+        companies=map_unique(get["company_name"], normalize_company),
+        web_domains=map_unique(get["domain"], lambda raw: domain_from_url(raw) if raw else None),
+        buckets=map_unique(get["headcount"], lambda raw: headcount_bucket(raw) if raw else None),
+        linkedins=map_unique(
             get["linkedin_url"], lambda raw: normalize_linkedin(raw) if raw else None
         ),
     )

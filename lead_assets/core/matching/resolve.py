@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
 
+from lead_assets.core.distinct import map_unique
 from lead_assets.core.gc_pause import paused_gc
 from lead_assets.core.matching.nicknames import canonical_first
 from lead_assets.core.matching.settings import MATCH_SETTINGS, Blocking, Guards, MatchSettings
@@ -246,13 +246,6 @@ def _flags(frame: pd.DataFrame, name: str) -> list[str]:
     return ["" if not v else ("1" if v in _TRUE else "0") for v in _text(frame, name)]
 
 
-def _per_distinct(values: list[str], fn: Callable[[str], str]) -> list[str]:
-    """``fn`` of each value, computed once per distinct value: a million names hold a few
-    thousand distinct ones."""
-    answers = {v: fn(v) for v in dict.fromkeys(values)}
-    return [answers[v] for v in values]
-
-
 def _digits_of(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
@@ -270,17 +263,15 @@ class _Scorer:
 
     def __init__(self, frame: pd.DataFrame, settings: MatchSettings) -> None:
         self.w = settings.comparisons
-        raw_first = _per_distinct(
-            _text(frame, "first_name"), lambda v: ascii_fold(v).strip().lower()
-        )
-        self.first = _per_distinct(raw_first, canonical_first)
+        raw_first = map_unique(_text(frame, "first_name"), lambda v: ascii_fold(v).strip().lower())
+        self.first = map_unique(raw_first, canonical_first)
         # Folding a nickname can hide a typo ("eliza" -> "elizabeth" vs "eriaz"): both are compared.
         self.raw_first = raw_first
-        self.last = _per_distinct(
+        self.last = map_unique(
             _text(frame, "last_name"), lambda v: ascii_fold(v).lower().replace(" ", "")
         )
-        first_digits = _per_distinct(raw_first, _digits_of)
-        last_digits = _per_distinct(self.last, _digits_of)
+        first_digits = map_unique(raw_first, _digits_of)
+        last_digits = map_unique(self.last, _digits_of)
         #: The digits of each row's names ("" for the usual name without any).
         self.name_digits = [
             f"{f}|{la}" if f or la else "" for f, la in zip(first_digits, last_digits, strict=True)
@@ -443,8 +434,8 @@ def _link_exact_keys(
         rule = {"email_match_key": "email", "linkedin_url": "linkedin"}.get(column, "vendor_id")
         values = emails if column == "email_match_key" else _text(frame, column)
         # info@ or sales@ is shared by many people: not an identity.
-        usable = role if column == "email_match_key" else None
-        for first, i in _repeats(values, exclude=usable):
+        excluded = role if column == "email_match_key" else None
+        for first, i in _repeats(values, exclude=excluded):
             uf.union(first, i, 1.0, rule, require_same_org=False)
     # A role mailbox under the same name (or under none) is one contact entry, e.g. "Info" at
     # info@northwind.io dropped again: the mailbox alone is no identity, mailbox and name are.
